@@ -128,7 +128,10 @@ function drawAngle(
     let sweep = end - start;
     while (sweep > Math.PI) sweep -= 2 * Math.PI;
     while (sweep <= -Math.PI) sweep += 2 * Math.PI;
-    const shortest = Math.min(Math.hypot(ends.a.x - vertex.x, ends.a.y - vertex.y), Math.hypot(ends.c.x - vertex.x, ends.c.y - vertex.y));
+    const shortest = Math.min(
+      Math.hypot(ends.a.x - vertex.x, ends.a.y - vertex.y),
+      Math.hypot(ends.c.x - vertex.x, ends.c.y - vertex.y),
+    );
     radius = Math.max(lineWidth * 3, Math.min(radius, shortest * 0.45));
     ctx.beginPath();
     ctx.moveTo(vertex.x, vertex.y);

@@ -6,8 +6,8 @@ import { createCanvas, ImageData } from '@napi-rs/canvas';
 import { EngineError } from '../errors.js';
 import { extractFrameRgb } from '../media/ffmpeg.js';
 import type { PoseFrame } from '../pose/keypoints.js';
-import { captionBarHeight, drawCaptionBar } from './caption.js';
-import { drawPose, MIN_KEYPOINT_SCORE, type PoseHighlight } from './draw-pose.js';
+import { captionBarHeight, chooseCaptionEdge, drawCaptionBar } from './caption.js';
+import { drawPose, type PoseHighlight } from './draw-pose.js';
 import { ensureFonts } from './fonts.js';
 
 export interface ThumbnailOptions {
@@ -27,15 +27,19 @@ export interface ThumbnailOptions {
 }
 
 /** Size of the output image: the video's aspect ratio, longer side `maxSide`. */
-export function thumbnailSize(width: number, height: number, maxSide: number): { width: number; height: number; scale: number } {
+export function thumbnailSize(
+  width: number,
+  height: number,
+  maxSide: number,
+): { width: number; height: number; scale: number } {
   const scale = maxSide / Math.max(width, height);
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)), scale };
 }
 
 /**
  * Renders the frame at `opts.time` with the pose drawn on it and returns PNG bytes. The
- * PNG is exactly {@link thumbnailSize}; the caption overlays the top edge (or the bottom
- * one when the athlete reaches into the top strip).
+ * PNG is exactly {@link thumbnailSize}; the caption overlays the top edge (the bottom
+ * one when only the top strip holds keypoints, e.g. raised hands).
  */
 export async function renderThumbnail(opts: ThumbnailOptions): Promise<Buffer> {
   const maxSide = opts.maxSide ?? 640;
@@ -49,7 +53,9 @@ export async function renderThumbnail(opts: ThumbnailOptions): Promise<Buffer> {
     }
   }
   if (!Number.isFinite(opts.time) || opts.time < 0) {
-    throw new EngineError('INVALID_OPTIONS', 'Thumbnail time must be a non-negative number of seconds.', { time: opts.time });
+    throw new EngineError('INVALID_OPTIONS', 'Thumbnail time must be a non-negative number of seconds.', {
+      time: opts.time,
+    });
   }
   // Fail on a missing font before spending an FFmpeg run.
   ensureFonts();
@@ -62,17 +68,7 @@ export async function renderThumbnail(opts: ThumbnailOptions): Promise<Buffer> {
   drawPose(ctx, opts.pose, size.scale, opts.highlight ? { highlight: opts.highlight } : {});
   if (opts.caption) {
     const barH = captionBarHeight(size.width, size.height);
-    drawCaptionBar(ctx, opts.caption, topmostKeypoint(opts.pose) * size.scale < barH);
+    drawCaptionBar(ctx, opts.caption, chooseCaptionEdge([opts.pose], size.scale, size.height, barH));
   }
   return canvas.toBuffer('image/png');
-}
-
-/** Smallest y of any confident keypoint, in video pixels (Infinity when none). */
-function topmostKeypoint(pose: PoseFrame): number {
-  let top = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < pose.y.length; i += 1) {
-    const y = pose.y[i] ?? Number.NaN;
-    if ((pose.score[i] ?? 0) >= MIN_KEYPOINT_SCORE && y < top) top = y;
-  }
-  return top;
 }
