@@ -47,9 +47,7 @@ export class EngineError extends Error {
 
 /** True for any error carrying one of the engine's codes, wherever it was constructed. */
 export function isEngineError(error: unknown): error is EngineError {
-  return (
-    error instanceof Error &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code in ENGINE_ERROR_CODES
-  );
+  if (!(error instanceof Error)) return false;
+  const code: unknown = (error as Error & { code?: unknown }).code;
+  return typeof code === 'string' && code in ENGINE_ERROR_CODES;
 }

@@ -52,7 +52,8 @@ export async function probeVideo(file: string, limits: InputLimits = DEFAULT_LIM
       { file, bytes, maxBytes: limits.maxBytes },
     );
   }
-  await refuseTextFiles(file);
+  const head = await readHead(file);
+  refuseTextFiles(file, head);
 
   const run = await runFfprobe(file, limits.probeTimeoutMs);
   if (run.timedOut) {
@@ -61,17 +62,19 @@ export async function probeVideo(file: string, limits: InputLimits = DEFAULT_LIM
     });
   }
   if (run.exitCode !== 0) {
-    // With the demuxer allow-list, a playlist or any other format is "Invalid data".
+    // FFmpeg opens anything named .mp4 with its mov demuxer as a last resort, so "moov atom
+    // not found" comes from a cut-off MP4 and from a text file alike: the first bytes tell
+    // them apart. A playlist or other demuxer off the allow-list says "not on whitelist".
+    const damaged = !/not (on|in) whitelist/i.test(run.stderr) && looksLikeAcceptedContainer(head);
     throw new EngineError(
-      /Invalid data|format.*not.*whitelist|not in whitelist/i.test(run.stderr) && !/moov atom/i.test(run.stderr)
-        ? 'UNSUPPORTED_CONTAINER'
-        : 'CORRUPT_VIDEO',
-      /moov atom|truncat|End of file/i.test(run.stderr)
+      damaged ? 'CORRUPT_VIDEO' : 'UNSUPPORTED_CONTAINER',
+      damaged
         ? 'The video is damaged or incomplete (it may have been cut off during upload).'
         : 'This is not a video in a supported container (MP4, MOV, 3GP, MKV or WebM).',
       { file, detail: run.stderr.trim().split('\n').slice(-2).join(' | ') },
     );
   }
+  refuseImpossibleSize(file, run.stderr, limits);
   return validate(file, bytes, parse(run.stdout, file), limits);
 }
 
@@ -121,11 +124,14 @@ function validate(file: string, bytes: number, probe: FfprobeOutput, limits: Inp
   if (!Number.isFinite(durationSeconds) || durationSeconds <= 0) {
     throw new EngineError('DURATION_UNKNOWN', 'The video does not say how long it is; it may be damaged.', { file });
   }
-  if (durationSeconds > limits.maxDurationSeconds) {
+  // FFmpeg caps the stream duration by its sample table, so a header claiming hours shows
+  // only in the container duration: the longest claim has to be under the limit.
+  const claimedSeconds = Math.max(durationSeconds, Number(probe.format?.duration) || 0);
+  if (claimedSeconds > limits.maxDurationSeconds) {
     throw new EngineError(
       'DURATION_TOO_LONG',
-      `The video lasts ${formatDuration(durationSeconds)}; the limit is ${formatDuration(limits.maxDurationSeconds)}.`,
-      { file, durationSeconds, maxDurationSeconds: limits.maxDurationSeconds },
+      `The video lasts ${formatDuration(claimedSeconds)}; the limit is ${formatDuration(limits.maxDurationSeconds)}.`,
+      { file, durationSeconds: claimedSeconds, maxDurationSeconds: limits.maxDurationSeconds },
     );
   }
   const fps = parseRatio(video.avg_frame_rate) || parseRatio(video.r_frame_rate) || 0;
@@ -156,22 +162,51 @@ async function fileSize(file: string): Promise<number> {
   }
 }
 
-/** A playlist or any other text is refused before FFmpeg sees it. */
-async function refuseTextFiles(file: string): Promise<void> {
+/** The first 512 bytes, for sniffing. */
+async function readHead(file: string): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const text = head.subarray(0, bytesRead).toString('latin1');
-    if (/^\s*#EXT|^\s*ffconcat|^\s*file\s+'|^\s*<\?xml|^\s*<(smil|MPD|playlist)/i.test(text)) {
-      throw new EngineError(
-        'UNSUPPORTED_CONTAINER',
-        'This file is a playlist or text document, not a video.',
-        { file },
-      );
-    }
+    return head.subarray(0, bytesRead);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * A playlist or any other text is refused before FFmpeg sees it. This is a courtesy that
+ * gives a clearer message; the demuxer allow-list is what actually keeps FFmpeg local.
+ */
+function refuseTextFiles(file: string, head: Buffer): void {
+  const text = head.toString('latin1');
+  if (/^\s*#EXT|^\s*ffconcat|^\s*file\s+'|^\s*<\?xml|^\s*<(smil|MPD|playlist)/i.test(text)) {
+    throw new EngineError('UNSUPPORTED_CONTAINER', 'This file is a playlist or text document, not a video.', { file });
+  }
+}
+
+/** ISO-BMFF boxes a QuickTime/MP4 file starts with, and the EBML magic of Matroska/WebM. */
+const MP4_FIRST_BOXES = new Set(['ftyp', 'moov', 'mdat', 'free', 'skip', 'wide', 'pnot', 'uuid']);
+function looksLikeAcceptedContainer(head: Buffer): boolean {
+  if (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) return true;
+  return head.length >= 8 && MP4_FIRST_BOXES.has(head.toString('latin1', 4, 8));
+}
+
+/**
+ * FFmpeg won't open a decoder for a size it can't allocate (about 16k a side): it logs
+ * "Picture size WxH is invalid" and prints the bitstream's size, or 0×0, in the JSON.
+ * That log line is the only trace of what the header claimed.
+ */
+function refuseImpossibleSize(file: string, stderr: string, limits: InputLimits): void {
+  const match = /Picture size (\d+)x(\d+) is invalid/.exec(stderr);
+  const width = Number(match?.[1] ?? 0);
+  const height = Number(match?.[2] ?? 0);
+  if (Math.max(width, height) > limits.maxDimension) {
+    throw new EngineError(
+      'RESOLUTION_TOO_LARGE',
+      `The video header claims ${width}×${height}; the largest accepted side is ${limits.maxDimension} pixels.`,
+      { file, width, height, maxDimension: limits.maxDimension },
+    );
   }
 }
 
@@ -190,7 +225,9 @@ function parseRatio(value: string | undefined): number {
 }
 
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  // Below 1 MiB (small limits in tests and configs) "0.0 MiB" would say nothing.
+  return bytes >= 1024 ** 2 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
 function formatDuration(seconds: number): string {

@@ -139,11 +139,16 @@ function drawAngle(
     ctx.closePath();
     ctx.fillStyle = COLORS.highlightFill;
     ctx.fill();
-    ctx.beginPath();
-    ctx.arc(vertex.x, vertex.y, radius, start, start + sweep, sweep < 0);
-    ctx.strokeStyle = COLORS.highlight;
-    ctx.lineWidth = lineWidth;
-    ctx.stroke();
+    for (const [style, width] of [
+      [COLORS.outline, lineWidth + 2],
+      [COLORS.highlight, lineWidth],
+    ] as const) {
+      ctx.beginPath();
+      ctx.arc(vertex.x, vertex.y, radius, start, start + sweep, sweep < 0);
+      ctx.strokeStyle = style;
+      ctx.lineWidth = width;
+      ctx.stroke();
+    }
     const mid = start + sweep / 2;
     labelDir = { x: Math.cos(mid), y: Math.sin(mid) };
   }
@@ -154,8 +159,8 @@ function drawAngle(
   const pad = size * 0.3;
   const boxW = width + 2 * pad;
   const boxH = size + 2 * pad;
-  const distance = radius + size;
-  // Centre the box on the bisector, then keep it on the canvas.
+  // Far enough along the bisector that the box clears the arc, then kept on the canvas.
+  const distance = radius + lineWidth + pad + Math.abs(labelDir.x) * (boxW / 2) + Math.abs(labelDir.y) * (boxH / 2);
   let x = vertex.x + labelDir.x * distance - boxW / 2;
   let y = vertex.y + labelDir.y * distance - boxH / 2;
   x = Math.min(Math.max(0, x), ctx.canvas.width - boxW);
