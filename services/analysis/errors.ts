@@ -13,6 +13,7 @@ export const ENGINE_ERROR_CODES = {
   NOT_A_LOCAL_FILE: 'bad-input',
   UNSUPPORTED_CONTAINER: 'bad-input',
   CORRUPT_VIDEO: 'bad-input',
+  UNSUPPORTED_CODEC: 'bad-input',
   NO_VIDEO_STREAM: 'bad-input',
   TOO_MANY_STREAMS: 'bad-input',
   RESOLUTION_TOO_LARGE: 'bad-input',

@@ -116,7 +116,9 @@ export function startDecode(request: DecodeRequest): DecodeProcess {
     'setsar=1',
     'format=rgb24',
   ];
-  const inputOptions = [...SAFE_INPUT_OPTIONS];
+  // One decoding thread per FFmpeg: the pose workers already keep every core busy, and
+  // frame-threaded decoding would only add contention and latency.
+  const inputOptions = [...SAFE_INPUT_OPTIONS, '-threads', '1'];
   if (request.startSeconds !== undefined && request.startSeconds > 0) {
     inputOptions.push('-ss', request.startSeconds.toFixed(3));
   }
@@ -124,7 +126,7 @@ export function startDecode(request: DecodeRequest): DecodeProcess {
   let stderr = '';
   const command = ffmpeg(`file:${request.file}`)
     .inputOptions(inputOptions)
-    .outputOptions(['-an', '-sn', '-dn', '-vf', filters.join(','), '-pix_fmt', 'rgb24', '-f', 'rawvideo'])
+    .outputOptions(['-an', '-sn', '-dn', '-vf', filters.join(','), '-filter_threads', '1', '-pix_fmt', 'rgb24', '-f', 'rawvideo'])
     .on('stderr', (line: string) => {
       if (stderr.length < 20_000) stderr += `${line}\n`;
     });

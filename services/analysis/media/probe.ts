@@ -134,6 +134,12 @@ function validate(file: string, bytes: number, probe: FfprobeOutput, limits: Inp
       { file, durationSeconds: claimedSeconds, maxDurationSeconds: limits.maxDurationSeconds },
     );
   }
+  if (!video.codec_name || video.codec_name === 'unknown' || video.codec_name === 'none') {
+    throw new EngineError('UNSUPPORTED_CODEC', 'The video is encoded in a format that cannot be decoded.', {
+      file,
+      container,
+    });
+  }
   const fps = parseRatio(video.avg_frame_rate) || parseRatio(video.r_frame_rate) || 0;
   return {
     file,

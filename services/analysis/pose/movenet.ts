@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { type CropRegion, FULL_FRAME, nextCropRegion } from './crop-tracker.js';
+import { cropResizeRgb } from './crop-resize.js';
 import { MODEL_INPUT_SIZE } from './model.js';
 
 export interface RawPose {
@@ -18,6 +19,8 @@ const LOST_TRACK_SCORE = 0.3;
 
 export class MoveNetTracker {
   private crop: CropRegion = FULL_FRAME;
+  /** Reused model input buffer. */
+  private readonly input = new Int32Array(MODEL_INPUT_SIZE * MODEL_INPUT_SIZE * 3);
 
   constructor(private readonly model: GraphModel) {}
 
@@ -40,17 +43,10 @@ export class MoveNetTracker {
   }
 
   private run(rgb: Uint8Array, size: number, crop: CropRegion): RawPose {
-    const output = tf.tidy(() => {
-      const image = tf.tensor4d(rgb, [1, size, size, 3], 'float32');
-      const resized = tf.image.cropAndResize(
-        image,
-        tf.tensor2d([[crop.yMin, crop.xMin, crop.yMax, crop.xMax]]),
-        [0],
-        [MODEL_INPUT_SIZE, MODEL_INPUT_SIZE],
-        'bilinear',
-      );
-      return this.model.execute(tf.cast(resized, 'int32')) as tf.Tensor;
-    });
+    cropResizeRgb(rgb, size, crop, MODEL_INPUT_SIZE, this.input);
+    const output = tf.tidy(
+      () => this.model.execute(tf.tensor4d(this.input, [1, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3], 'int32')) as tf.Tensor,
+    );
     const values = output.dataSync();
     output.dispose();
     const ys = new Float32Array(17);
