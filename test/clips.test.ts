@@ -70,6 +70,8 @@ function assertArtifacts(report: Report): void {
 }
 
 function reportDigest(report: Report): string {
-  const reps = report.reps.map((r) => `${r.startSeconds}-${r.turnSeconds}-${r.endSeconds}${r.counted ? '' : ` partial(${r.partialReason})`}`);
+  const reps = report.reps.map(
+    (r) => `${r.startSeconds}-${r.turnSeconds}-${r.endSeconds}${r.counted ? '' : ` partial(${r.partialReason})`}`,
+  );
   return `${report.summary.message} | reps: ${reps.join('; ')} | candidates: ${JSON.stringify(report.analysis.autoDetection ?? [])}`;
 }

@@ -40,7 +40,10 @@ export const DEFAULT_FPS = 15;
 export async function analyzeVideo(file: string, options: AnalyzeOptions): Promise<Report> {
   const exercise = options.exercise ?? 'auto';
   if (exercise !== 'auto' && !EXERCISES.includes(exercise)) {
-    throw new EngineError('INVALID_OPTIONS', `Unknown exercise "${exercise}"; use one of ${EXERCISES.join(', ')} or auto.`);
+    throw new EngineError(
+      'INVALID_OPTIONS',
+      `Unknown exercise "${exercise}"; use one of ${EXERCISES.join(', ')} or auto.`,
+    );
   }
   const fps = options.fps ?? DEFAULT_FPS;
   if (!(fps >= 1 && fps <= 60)) throw new EngineError('INVALID_OPTIONS', `fps must be between 1 and 60 (got ${fps}).`);
@@ -59,7 +62,7 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions): Promi
   const views = viewPerFrame(kin);
 
   const detection = exercise === 'auto' ? detectExercise(kin, views) : undefined;
-  const chosen = exercise === 'auto' ? detection?.exercise ?? null : exercise;
+  const chosen = exercise === 'auto' ? (detection?.exercise ?? null) : exercise;
   const profile = chosen ? PROFILES[chosen] : null;
   const repAnalysis = detection?.analysis ?? (profile ? findReps(kin, profile, views) : null);
   const reps = repAnalysis?.reps ?? [];

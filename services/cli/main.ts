@@ -23,7 +23,9 @@ async function main(argv: string[]): Promise<number> {
       return analyzeCommand(rest);
     case '--version':
     case '-v':
-      process.stdout.write(`${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}\n`);
+      process.stdout.write(
+        `${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}\n`,
+      );
       return EXIT.OK;
     case undefined:
     case '--help':
@@ -43,7 +45,9 @@ try {
     process.stderr.write(`nfc: ${(error as Error).message}\nRun "nfc --help" for usage.\n`);
     process.exitCode = EXIT.USAGE;
   } else {
-    process.stderr.write(`nfc: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `nfc: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = EXIT.INTERNAL;
   }
 }

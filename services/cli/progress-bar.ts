@@ -19,7 +19,9 @@ export class ProgressBar {
     const filled = Math.round(fraction * width);
     const elapsed = ((now - this.started) / 1000).toFixed(1);
     const counts = total > 0 ? ` ${done}/${total} frames` : '';
-    this.stream.write(`\r${label.padEnd(10)} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.round(fraction * 100)}%${counts} ${elapsed}s `);
+    this.stream.write(
+      `\r${label.padEnd(10)} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.round(fraction * 100)}%${counts} ${elapsed}s `,
+    );
   }
 
   done(): void {

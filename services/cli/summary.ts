@@ -22,7 +22,9 @@ export function formatSummary(report: Report): string {
   lines.push('');
   if (report.faults.length === 0) lines.push(s.reps > 0 ? '  Form: no faults found.' : '  Form: nothing to assess.');
   for (const fault of report.faults) {
-    lines.push(`  ! ${fault.title} [${fault.severity}] in rep${fault.reps.length > 1 ? 's' : ''} ${fault.reps.join(', ')}: ${fault.cue}`);
+    lines.push(
+      `  ! ${fault.title} [${fault.severity}] in rep${fault.reps.length > 1 ? 's' : ''} ${fault.reps.join(', ')}: ${fault.cue}`,
+    );
   }
   for (const skipped of report.faultsNotChecked) lines.push(`  · not checked: ${skipped.id} (${skipped.reason})`);
   if (report.score.value !== null) {
@@ -34,7 +36,10 @@ export function formatSummary(report: Report): string {
   lines.push(`  Report:     ${report.files.report}`);
   lines.push(`  Frames CSV: ${report.files.framesCsv}`);
   if (report.files.chart) lines.push(`  Chart:      ${report.files.chart}`);
-  if (report.files.thumbnails.length > 0) lines.push(`  Thumbnails: ${report.files.thumbnails.length} in ${report.files.thumbnails[0]?.replace(/\/[^/]+$/, '/')}`);
+  if (report.files.thumbnails.length > 0)
+    lines.push(
+      `  Thumbnails: ${report.files.thumbnails.length} in ${report.files.thumbnails[0]?.replace(/\/[^/]+$/, '/')}`,
+    );
   if (report.files.annotatedVideo) lines.push(`  Video:      ${report.files.annotatedVideo}`);
   return lines.join('\n');
 }

@@ -55,7 +55,8 @@ const partialRange: FaultRule = {
   source: 'ACSM Guidelines for Exercise Testing and Prescription, 11th ed.: full range of motion for each repetition',
   severity: 'moderate',
   cue: 'Finish every rep through the same full range.',
-  test: (_kin, rep, set) => rep.rangeOfMotionDegrees < PARTIAL_ROM_FRACTION * medianOf(set.map((r) => r.rangeOfMotionDegrees)),
+  test: (_kin, rep, set) =>
+    rep.rangeOfMotionDegrees < PARTIAL_ROM_FRACTION * medianOf(set.map((r) => r.rangeOfMotionDegrees)),
 };
 
 function hipBelowKnee(kin: Kinematics, i: number): number {
@@ -109,8 +110,10 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
     {
       id: 'squat-depth',
       title: 'Squat above parallel',
-      threshold: 'hip crease stays above the top of the knee at the bottom (hip centre over 15% of thigh length above the knee centre)',
-      source: 'NSCA Essentials of Strength Training and Conditioning, 4th ed., back squat technique (thighs parallel to the floor)',
+      threshold:
+        'hip crease stays above the top of the knee at the bottom (hip centre over 15% of thigh length above the knee centre)',
+      source:
+        'NSCA Essentials of Strength Training and Conditioning, 4th ed., back squat technique (thighs parallel to the floor)',
       severity: 'moderate',
       cue: 'Sit down until your hips are level with your knees.',
       view: 'side',
@@ -120,7 +123,8 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
       id: 'knee-valgus',
       title: 'Knees cave in (valgus)',
       threshold: `knee width under ${VALGUS_KNEE_TO_ANKLE_RATIO * 100}% of ankle width at the bottom`,
-      source: 'Hewett et al., Am J Sports Med 2005;33(4):492–501 (dynamic knee valgus); Munro et al. 2012, frontal-plane projection',
+      source:
+        'Hewett et al., Am J Sports Med 2005;33(4):492–501 (dynamic knee valgus); Munro et al. 2012, frontal-plane projection',
       severity: 'high',
       cue: 'Push your knees out over your toes.',
       view: 'front',
@@ -144,12 +148,15 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
       id: 'lunge-depth',
       title: 'Shallow lunge',
       threshold: 'front knee stays above 110° at the bottom',
-      source: 'NSCA Exercise Technique Manual for Resistance Training, 3rd ed., forward lunge (front thigh near parallel)',
+      source:
+        'NSCA Exercise Technique Manual for Resistance Training, 3rd ed., forward lunge (front thigh near parallel)',
       severity: 'moderate',
       cue: 'Lower until your front thigh is close to parallel.',
       test: (kin, rep) =>
-        Math.min(kin.angles.knee.left[rep.turnFrame] ?? Number.NaN, kin.angles.knee.right[rep.turnFrame] ?? Number.NaN) >
-        110,
+        Math.min(
+          kin.angles.knee.left[rep.turnFrame] ?? Number.NaN,
+          kin.angles.knee.right[rep.turnFrame] ?? Number.NaN,
+        ) > 110,
     },
     partialRange,
   ],
@@ -162,7 +169,8 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
       severity: 'high',
       cue: 'Brace your core and squeeze your glutes to keep a straight line.',
       view: 'side',
-      test: (kin, rep) => bodyLine(kin, rep.turnFrame) < PUSHUP_BODY_LINE_MIN && hipOffsetFromLine(kin, rep.turnFrame) > 0,
+      test: (kin, rep) =>
+        bodyLine(kin, rep.turnFrame) < PUSHUP_BODY_LINE_MIN && hipOffsetFromLine(kin, rep.turnFrame) > 0,
     },
     {
       id: 'hip-pike',
@@ -172,7 +180,8 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
       severity: 'moderate',
       cue: 'Lower your hips into a straight line from shoulders to ankles.',
       view: 'side',
-      test: (kin, rep) => bodyLine(kin, rep.turnFrame) < PUSHUP_BODY_LINE_MIN && hipOffsetFromLine(kin, rep.turnFrame) < 0,
+      test: (kin, rep) =>
+        bodyLine(kin, rep.turnFrame) < PUSHUP_BODY_LINE_MIN && hipOffsetFromLine(kin, rep.turnFrame) < 0,
     },
     {
       id: 'pushup-depth',
@@ -190,7 +199,8 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
       id: 'incomplete-lockout',
       title: 'Incomplete lockout',
       threshold: 'trunk still leans over 15° from vertical at the top',
-      source: 'NSCA Exercise Technique Manual for Resistance Training, 3rd ed., deadlift (stand fully erect at the top)',
+      source:
+        'NSCA Exercise Technique Manual for Resistance Training, 3rd ed., deadlift (stand fully erect at the top)',
       severity: 'low',
       cue: 'Finish tall: hips through, shoulders over the hips.',
       test: (kin, rep) => angleAt(kin, 'trunkLean', rep.turnFrame) > 15,
@@ -202,7 +212,8 @@ export const FAULT_RULES: Readonly<Record<Exercise, readonly FaultRule[]>> = {
       id: 'elbow-drift',
       title: 'Elbow drifts forward',
       threshold: `upper arm more than ${CURL_SHOULDER_MAX}° from the trunk at the top`,
-      source: 'NSCA Exercise Technique Manual for Resistance Training, 3rd ed., biceps curl (upper arms stay against the torso)',
+      source:
+        'NSCA Exercise Technique Manual for Resistance Training, 3rd ed., biceps curl (upper arms stay against the torso)',
       severity: 'low',
       cue: 'Pin your elbows to your sides.',
       view: 'side',

@@ -20,7 +20,7 @@ export function interiorAngle(a: Point, b: Point, c: Point): number {
   const uy = a.y - b.y;
   const vx = c.x - b.x;
   const vy = c.y - b.y;
-  if (!(Number.isFinite(ux + uy + vx + vy))) return Number.NaN;
+  if (!Number.isFinite(ux + uy + vx + vy)) return Number.NaN;
   if ((ux === 0 && uy === 0) || (vx === 0 && vy === 0)) return Number.NaN;
   return (Math.atan2(Math.abs(ux * vy - uy * vx), ux * vx + uy * vy) * 180) / Math.PI;
 }

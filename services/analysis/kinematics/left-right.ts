@@ -5,8 +5,9 @@
  * previous (already corrected) one: when swapping every left/right pair moves the joints
  * much less than keeping them, the labels are swapped.
  */
-import { KP } from '../pose/keypoints.js';
+
 import type { PoseFrame } from '../pose/keypoints.js';
+import { KP } from '../pose/keypoints.js';
 
 const PAIRS: ReadonlyArray<readonly [number, number]> = [
   [KP.left_eye, KP.right_eye],

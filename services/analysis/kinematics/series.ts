@@ -3,9 +3,10 @@
  * keypoints dropped, short gaps bridged, then zero-phase low-pass filtered; joint angles
  * are computed from the filtered keypoints (conventions in angles.ts).
  */
-import { KP } from '../pose/keypoints.js';
+
 import type { PoseFrame } from '../pose/keypoints.js';
-import { type Point, angleFromVertical, interiorAngle } from './angles.js';
+import { KP } from '../pose/keypoints.js';
+import { angleFromVertical, interiorAngle, type Point } from './angles.js';
 import { fillShortGaps, zeroPhaseLowPass } from './filter.js';
 import { fixLeftRightFlips } from './left-right.js';
 

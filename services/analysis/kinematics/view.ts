@@ -53,7 +53,8 @@ export function facingDirection(kin: Kinematics, from = 0, to = kin.time.length)
   let votes = 0;
   for (let i = from; i < to; i++) {
     const nose = kin.x[KP.nose]?.[i] ?? Number.NaN;
-    const shoulders = ((kin.x[KP.left_shoulder]?.[i] ?? Number.NaN) + (kin.x[KP.right_shoulder]?.[i] ?? Number.NaN)) / 2;
+    const shoulders =
+      ((kin.x[KP.left_shoulder]?.[i] ?? Number.NaN) + (kin.x[KP.right_shoulder]?.[i] ?? Number.NaN)) / 2;
     if (Number.isNaN(nose - shoulders)) continue;
     votes += nose < shoulders ? -1 : 1;
   }

@@ -126,7 +126,19 @@ export function startDecode(request: DecodeRequest): DecodeProcess {
   let stderr = '';
   const command = ffmpeg(`file:${request.file}`)
     .inputOptions(inputOptions)
-    .outputOptions(['-an', '-sn', '-dn', '-vf', filters.join(','), '-filter_threads', '1', '-pix_fmt', 'rgb24', '-f', 'rawvideo'])
+    .outputOptions([
+      '-an',
+      '-sn',
+      '-dn',
+      '-vf',
+      filters.join(','),
+      '-filter_threads',
+      '1',
+      '-pix_fmt',
+      'rgb24',
+      '-f',
+      'rawvideo',
+    ])
     .on('stderr', (line: string) => {
       if (stderr.length < 20_000) stderr += `${line}\n`;
     });

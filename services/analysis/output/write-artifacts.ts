@@ -61,7 +61,10 @@ export async function writeArtifacts(args: {
     for (const rep of reps.filter((r) => r.counted)) {
       const pose = kin.poses[rep.turnFrame];
       if (!pose) continue;
-      const side = (pose.score[profile.angleKeypoints.left[1]] ?? 0) >= (pose.score[profile.angleKeypoints.right[1]] ?? 0) ? 'left' : 'right';
+      const side =
+        (pose.score[profile.angleKeypoints.left[1]] ?? 0) >= (pose.score[profile.angleKeypoints.right[1]] ?? 0)
+          ? 'left'
+          : 'right';
       const [from, joint, to] = profile.angleKeypoints[side];
       const png = await renderThumbnail({
         file: info.file,
@@ -92,7 +95,8 @@ export async function writeArtifacts(args: {
       labelAt: (i) => {
         const rep = repAt(kin.time[i] ?? 0);
         const angle = driving[i];
-        const a = angle === undefined || Number.isNaN(angle) ? '' : ` · ${profile?.drivingAngle ?? ''} ${Math.round(angle)}°`;
+        const a =
+          angle === undefined || Number.isNaN(angle) ? '' : ` · ${profile?.drivingAngle ?? ''} ${Math.round(angle)}°`;
         return rep ? `Rep ${rep.number}${a}` : a.replace(/^ · /, '');
       },
     });

@@ -6,7 +6,13 @@
  */
 import type { CropRegion } from './crop-tracker.js';
 
-export function cropResizeRgb(rgb: Uint8Array, size: number, crop: CropRegion, outSize: number, out?: Int32Array): Int32Array {
+export function cropResizeRgb(
+  rgb: Uint8Array,
+  size: number,
+  crop: CropRegion,
+  outSize: number,
+  out?: Int32Array,
+): Int32Array {
   const dst = out ?? new Int32Array(outSize * outSize * 3);
   const max = size - 1;
   const yScale = ((crop.yMax - crop.yMin) * max) / (outSize - 1);

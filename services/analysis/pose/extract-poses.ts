@@ -5,7 +5,7 @@
  * analysis frame to the video's own pixels.
  */
 import { Worker } from 'node:worker_threads';
-import { EngineError, type EngineErrorCode, ENGINE_ERROR_CODES } from '../errors.js';
+import { ENGINE_ERROR_CODES, EngineError, type EngineErrorCode } from '../errors.js';
 import type { VideoInfo } from '../media/probe.js';
 import type { BackendChoice } from './backend.js';
 import type { PoseFrame } from './keypoints.js';

@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
 import { type GraphModel, loadGraphModel } from '@tensorflow/tfjs-converter';
+import type * as tf from '@tensorflow/tfjs-core';
 import { EngineError } from '../errors.js';
 
 export const MODEL_NAME = 'movenet-lightning';

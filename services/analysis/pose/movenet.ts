@@ -2,10 +2,11 @@
  * Runs MoveNet on the stream of analysis frames, tracking the subject between frames with
  * {@link nextCropRegion}. Keypoints come back normalised to the square analysis frame.
  */
-import * as tf from '@tensorflow/tfjs-core';
+
 import type { GraphModel } from '@tensorflow/tfjs-converter';
-import { type CropRegion, FULL_FRAME, nextCropRegion } from './crop-tracker.js';
+import * as tf from '@tensorflow/tfjs-core';
 import { cropResizeRgb } from './crop-resize.js';
+import { type CropRegion, FULL_FRAME, nextCropRegion } from './crop-tracker.js';
 import { MODEL_INPUT_SIZE } from './model.js';
 
 export interface RawPose {
@@ -45,7 +46,8 @@ export class MoveNetTracker {
   private run(rgb: Uint8Array, size: number, crop: CropRegion): RawPose {
     cropResizeRgb(rgb, size, crop, MODEL_INPUT_SIZE, this.input);
     const output = tf.tidy(
-      () => this.model.execute(tf.tensor4d(this.input, [1, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3], 'int32')) as tf.Tensor,
+      () =>
+        this.model.execute(tf.tensor4d(this.input, [1, MODEL_INPUT_SIZE, MODEL_INPUT_SIZE, 3], 'int32')) as tf.Tensor,
     );
     const values = output.dataSync();
     output.dispose();

@@ -94,9 +94,11 @@ export function buildReport(a: BuildArgs): Report {
 function message(a: BuildArgs, reps: number, partial: number, framesWithPerson: number): string {
   if (framesWithPerson === 0) return 'No person was found in the video.';
   const partialNote = partial > 0 ? ` (${partial} partial rep${partial > 1 ? 's' : ''} not counted)` : '';
-  if (!a.exercise) return 'No exercise repetitions were found: the movement in this video does not repeat like an exercise.';
+  if (!a.exercise)
+    return 'No exercise repetitions were found: the movement in this video does not repeat like an exercise.';
   const label = a.profile?.label ?? a.exercise;
-  if (reps === 0) return `No complete ${label.toLowerCase()} repetitions were found${a.noMovement ? `: ${a.noMovement}` : ''}${partialNote}.`;
+  if (reps === 0)
+    return `No complete ${label.toLowerCase()} repetitions were found${a.noMovement ? `: ${a.noMovement}` : ''}${partialNote}.`;
   return `${reps} ${label.toLowerCase()} rep${reps > 1 ? 's' : ''}${partialNote}.`;
 }
 

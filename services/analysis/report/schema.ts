@@ -2,7 +2,7 @@
  * The report's JSON schema (TypeBox: one definition gives both the TypeScript type and
  * the JSON Schema published as report.schema.json). Bump REPORT_VERSION on any breaking change.
  */
-import { type Static, type TSchema, Type as T } from '@sinclair/typebox';
+import { type Static, Type as T, type TSchema } from '@sinclair/typebox';
 
 export const REPORT_VERSION = '1.0.0';
 
@@ -37,7 +37,7 @@ export const FaultSchema = T.Object({
 
 export const ReportSchema = T.Object({
   reportVersion: T.Literal(REPORT_VERSION),
-  generatedAt: T.String({ format: 'date-time' }),
+  generatedAt: T.String({ description: 'ISO 8601 date-time' }),
   engine: T.Object({
     version: T.String(),
     model: T.String(),

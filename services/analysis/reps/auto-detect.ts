@@ -20,11 +20,14 @@ export interface Detection {
 
 /** Posture checks per exercise, over its counted reps; a string says why it is not that exercise. */
 const PLAUSIBLE: Record<Exercise, (kin: Kinematics, reps: Rep[]) => string | undefined> = {
-  pushup: (kin, reps) => (median(reps, (r) => angleAt(kin, 'trunkLean', r.turnFrame)) < 50 ? 'body is upright' : undefined),
+  pushup: (kin, reps) =>
+    median(reps, (r) => angleAt(kin, 'trunkLean', r.turnFrame)) < 50 ? 'body is upright' : undefined,
   squat: (kin, reps) => upright(kin, reps) ?? (feetSplit(kin, reps) ? 'feet split front to back' : undefined),
   lunge: (kin, reps) => upright(kin, reps) ?? (feetSplit(kin, reps) ? undefined : 'feet side by side'),
   deadlift: (kin, reps) =>
-    median(reps, (r) => angleAt(kin, 'trunkLean', r.startFrame)) < 35 ? 'trunk upright at the start of reps' : undefined,
+    median(reps, (r) => angleAt(kin, 'trunkLean', r.startFrame)) < 35
+      ? 'trunk upright at the start of reps'
+      : undefined,
   curl: (kin, reps) =>
     upright(kin, reps) ??
     (median(reps, (r) => angleAt(kin, 'shoulder', r.turnFrame)) > 60
@@ -33,7 +36,8 @@ const PLAUSIBLE: Record<Exercise, (kin: Kinematics, reps: Rep[]) => string | und
         ? 'knees bend'
         : undefined),
   jumping_jack: (kin, reps) =>
-    upright(kin, reps) ?? (median(reps, (r) => angleAt(kin, 'shoulder', r.turnFrame)) < 120 ? 'arms stay low' : undefined),
+    upright(kin, reps) ??
+    (median(reps, (r) => angleAt(kin, 'shoulder', r.turnFrame)) < 120 ? 'arms stay low' : undefined),
   lateral_raise: (kin, reps) =>
     upright(kin, reps) ??
     (median(reps, (r) => angleAt(kin, 'shoulder', r.turnFrame)) >= 135
@@ -44,7 +48,15 @@ const PLAUSIBLE: Record<Exercise, (kin: Kinematics, reps: Rep[]) => string | und
 };
 
 /** Preference on equal rep counts: the commoner exercise first. */
-const TIE_ORDER: readonly Exercise[] = ['squat', 'pushup', 'deadlift', 'curl', 'lateral_raise', 'jumping_jack', 'lunge'];
+const TIE_ORDER: readonly Exercise[] = [
+  'squat',
+  'pushup',
+  'deadlift',
+  'curl',
+  'lateral_raise',
+  'jumping_jack',
+  'lunge',
+];
 
 export function detectExercise(kin: Kinematics, views: ReadonlyArray<View | undefined>): Detection {
   const candidates: Detection['candidates'] = [];
@@ -88,7 +100,10 @@ function feetSplit(kin: Kinematics, reps: Rep[]): boolean {
 }
 
 function median(reps: Rep[], f: (r: Rep) => number): number {
-  const values = reps.map(f).filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  const values = reps
+    .map(f)
+    .filter((v) => !Number.isNaN(v))
+    .sort((a, b) => a - b);
   if (values.length === 0) return Number.NaN;
   const mid = values.length >> 1;
   return values.length % 2 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2;

@@ -50,11 +50,7 @@ const shoulder = (s: 'left' | 'right'): [number, number, number] => [
   KP[`${s}_shoulder`],
   KP[`${s}_elbow`],
 ];
-const trunk = (s: 'left' | 'right'): [number, number, number] => [
-  KP[`${s}_shoulder`],
-  KP[`${s}_hip`],
-  KP[`${s}_knee`],
-];
+const trunk = (s: 'left' | 'right'): [number, number, number] => [KP[`${s}_shoulder`], KP[`${s}_hip`], KP[`${s}_knee`]];
 
 export const PROFILES: Readonly<Record<Exercise, ExerciseProfile>> = {
   squat: {

@@ -7,7 +7,7 @@ import type { AngleName, Kinematics } from '../kinematics/series.js';
 import { ANGLE_NAMES } from '../kinematics/series.js';
 import { type ClipView, summarizeView, type View } from '../kinematics/view.js';
 import { KP } from '../pose/keypoints.js';
-import { type ExerciseProfile, drivingAngle } from './exercises.js';
+import { drivingAngle, type ExerciseProfile } from './exercises.js';
 import { DEFAULT_SEGMENT_OPTIONS, type RepSegment, segmentReps } from './segment.js';
 
 /** A rep whose hips travel further than this many trunk lengths is walking, not exercise. */
@@ -49,7 +49,11 @@ export interface RepAnalysis {
   noMovement?: string;
 }
 
-export function findReps(kin: Kinematics, profile: ExerciseProfile, views: ReadonlyArray<View | undefined>): RepAnalysis {
+export function findReps(
+  kin: Kinematics,
+  profile: ExerciseProfile,
+  views: ReadonlyArray<View | undefined>,
+): RepAnalysis {
   const angle = drivingAngle(kin, profile);
   const excursion = angle.map((a) => profile.excursion(a));
   const segmentation = segmentReps(kin.time, excursion, {
@@ -69,7 +73,12 @@ export function findReps(kin: Kinematics, profile: ExerciseProfile, views: Reado
     if (rep.counted) rep.number = ++number;
     return rep;
   });
-  return { reps, counted: number, signal: angle, ...(segmentation.noMovement ? { noMovement: segmentation.noMovement } : {}) };
+  return {
+    reps,
+    counted: number,
+    signal: angle,
+    ...(segmentation.noMovement ? { noMovement: segmentation.noMovement } : {}),
+  };
 }
 
 function measure(

@@ -23,7 +23,7 @@ export interface SegmentOptions {
 }
 
 export const DEFAULT_SEGMENT_OPTIONS: Omit<SegmentOptions, 'minRange' | 'minTurn' | 'maxRepSeconds'> = {
-  minRepSeconds: 0.4,
+  minRepSeconds: 0.6,
   enterFraction: 0.5,
   exitFraction: 0.25,
   minSideCoverage: 1 / 3,
@@ -64,7 +64,11 @@ export function segmentReps(time: ArrayLike<number>, signal: ArrayLike<number>, 
   const exitThreshold = restLevel + options.exitFraction * range;
   const levels = { restLevel, peakLevel, enterThreshold, exitThreshold };
   if (range < options.minRange) {
-    return { reps: [], ...levels, noMovement: `the movement spans ${Math.round(range)}°, under the ${options.minRange}° a repetition needs` };
+    return {
+      reps: [],
+      ...levels,
+      noMovement: `the movement spans ${Math.round(range)}°, under the ${options.minRange}° a repetition needs`,
+    };
   }
   const reps: RepSegment[] = [];
   for (const [from, to] of validRuns(signal)) segmentRun(time, signal, from, to, levels, options, reps);
@@ -144,7 +148,9 @@ function judge(
   const duration = (time[rep.end] as number) - (time[rep.start] as number);
   const partial = (reason: string): RepSegment => ({ ...rep, counted: false, reason });
   if (approach < options.minSideCoverage * ownRange) {
-    return partial(edges.startsAtEdge ? 'already under way when the video (or the view) starts' : 'starts too close to the turn');
+    return partial(
+      edges.startsAtEdge ? 'already under way when the video (or the view) starts' : 'starts too close to the turn',
+    );
   }
   if (ret < options.minSideCoverage * ownRange) {
     return partial(edges.returned ? 'does not come back far enough' : 'not finished when the video (or the view) ends');
