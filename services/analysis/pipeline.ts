@@ -33,6 +33,22 @@ export interface AnalyzeOptions {
   backend?: string;
   onProgress?: (progress: { stage: 'probe' | 'pose' | 'report'; framesDone: number; framesTotal: number }) => void;
   signal?: AbortSignal;
+  /** Receives timing figures once the analysis is done (benchmarks, metrics). */
+  onStats?: (stats: PipelineStats) => void;
+}
+
+export interface PipelineStats {
+  frames: number;
+  workers: number;
+  /** Wall time of each stage, ms. */
+  probeMs: number;
+  poseWallMs: number;
+  analysisMs: number;
+  outputsMs: number;
+  totalMs: number;
+  /** Per frame: waiting for decoded pixels, and pose estimation, ms. */
+  decodeWaitMs: number[];
+  poseMs: number[];
 }
 
 export const DEFAULT_FPS = 15;
@@ -49,8 +65,10 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions): Promi
   if (!(fps >= 1 && fps <= 60)) throw new EngineError('INVALID_OPTIONS', `fps must be between 1 and 60 (got ${fps}).`);
   const workers = options.workers ?? Math.min(4, availableParallelism());
 
+  const started = performance.now();
   options.onProgress?.({ stage: 'probe', framesDone: 0, framesTotal: 0 });
   const info = await probeVideo(resolve(file), options.limits ?? DEFAULT_LIMITS);
+  const probed = performance.now();
   const extraction = await extractPoses(info, {
     fps,
     workers,
@@ -58,6 +76,7 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions): Promi
     ...(options.signal ? { signal: options.signal } : {}),
     onProgress: (framesDone, framesTotal) => options.onProgress?.({ stage: 'pose', framesDone, framesTotal }),
   });
+  const posed = performance.now();
   const kin = computeKinematics(extraction.poses, fps);
   const views = viewPerFrame(kin);
 
@@ -68,6 +87,7 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions): Promi
   const reps = repAnalysis?.reps ?? [];
   const assessment = chosen ? assessForm(kin, chosen, reps) : null;
 
+  const analysed = performance.now();
   options.onProgress?.({ stage: 'report', framesDone: kin.time.length, framesTotal: kin.time.length });
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
@@ -102,5 +122,17 @@ export async function analyzeVideo(file: string, options: AnalyzeOptions): Promi
     files: { report: reportPath, ...files },
   });
   await writeFile(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  const done = performance.now();
+  options.onStats?.({
+    frames: kin.time.length,
+    workers,
+    probeMs: probed - started,
+    poseWallMs: posed - probed,
+    analysisMs: analysed - posed,
+    outputsMs: done - analysed,
+    totalMs: done - started,
+    decodeWaitMs: extraction.decodeWaitMs,
+    poseMs: extraction.poseMs,
+  });
   return report;
 }

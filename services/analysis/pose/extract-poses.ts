@@ -25,9 +25,9 @@ export interface ExtractOptions {
 export interface ExtractResult {
   poses: PoseFrame[];
   backend: BackendChoice;
-  /** Summed over workers: time spent waiting for decoded frames, and in pose estimation. */
-  decodeWaitMs: number;
-  poseMs: number;
+  /** Per frame, all workers: time spent waiting for the decoder, and in pose estimation. */
+  decodeWaitMs: number[];
+  poseMs: number[];
 }
 
 export async function extractPoses(info: VideoInfo, options: ExtractOptions): Promise<ExtractResult> {
@@ -70,16 +70,16 @@ export async function extractPoses(info: VideoInfo, options: ExtractOptions): Pr
   return {
     poses,
     backend: first.backend,
-    decodeWaitMs: results.reduce((s, r) => s + r.waitMs, 0),
-    poseMs: results.reduce((s, r) => s + r.poseMs, 0),
+    decodeWaitMs: results.flatMap((r) => r.waitMs),
+    poseMs: results.flatMap((r) => r.poseMs),
   };
 }
 
 interface SegmentResult {
   frames: Array<{ time: number; raw: Float32Array }>;
   backend: BackendChoice;
-  waitMs: number;
-  poseMs: number;
+  waitMs: number[];
+  poseMs: number[];
 }
 
 function runSegment(job: SegmentJob, onFrames: (count: number) => void, signal?: AbortSignal): Promise<SegmentResult> {

@@ -20,8 +20,9 @@ try {
   const backend = await initBackend({ prefer: job.backend as BackendName | 'auto' });
   const tracker = new MoveNetTracker(await loadMoveNet());
   let batch: Array<{ time: number; raw: Float32Array }> = [];
-  let waitMs = 0;
-  let poseMs = 0;
+  // Per frame: how long we waited for FFmpeg, and how long the pose took (for benchmarks).
+  const waitMs: number[] = [];
+  const poseMs: number[] = [];
   let mark = performance.now();
   for await (const frame of decodeFrames({
     file: job.file,
@@ -31,7 +32,7 @@ try {
     durationSeconds: job.durationSeconds,
   })) {
     const got = performance.now();
-    waitMs += got - mark;
+    waitMs.push(got - mark);
     const pose = tracker.estimate(frame.rgb, frame.size);
     const raw = new Float32Array(51);
     raw.set(pose.xs, 0);
@@ -39,7 +40,7 @@ try {
     raw.set(pose.scores, 34);
     batch.push({ time: frame.time, raw });
     mark = performance.now();
-    poseMs += mark - got;
+    poseMs.push(mark - got);
     if (batch.length >= 8) {
       post({ type: 'frames', frames: batch });
       batch = [];
