@@ -21,7 +21,11 @@ import { decodeOnly, median, poseOnly } from './baselines.js';
 
 const FPS = 15;
 const { values } = parseArgs({
-  options: { clips: { type: 'string' }, 'long-minutes': { type: 'string', default: '5' } },
+  options: {
+    clips: { type: 'string' },
+    'long-minutes': { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
+  },
 });
 const wanted = values.clips?.split(',');
 const clips = loadClips().filter((c) => !wanted || wanted.includes(c.file));
@@ -144,31 +148,46 @@ if (minutes > 0 && base) {
     long,
   ]);
   if (made.status !== 0) throw new Error(`could not build the long video: ${made.stderr}`);
-  const pose = await poseOnly(baseInfo, FPS, 300);
-  const one = runPipeline(long, 1);
-  const two = runPipeline(long, 2);
-  const fps1 = (one.stats.frames * 1000) / one.stats.totalMs;
-  const fps2 = (two.stats.frames * 1000) / two.stats.totalMs;
+  console.log(`\nLong video: ${base.file} looped to ${minutes} min (${Math.round(baseInfo.fps)} fps source)`);
+  // Rounds interleave the three measurements so a noisy neighbour hits them alike; the
+  // targets use the median of the per-round ratios.
+  const rounds = Number(values.rounds);
+  const perRound: Array<{
+    pose: number;
+    fps1: number;
+    fps2: number;
+    rss: number;
+    pose1: number;
+    pose2: number;
+    rest1: number;
+  }> = [];
+  for (let round = 1; round <= rounds; round++) {
+    const pose = await poseOnly(baseInfo, FPS, 300);
+    const one = runPipeline(long, 1);
+    const two = runPipeline(long, 2);
+    perRound.push({
+      pose: pose.framesPerSecond,
+      fps1: (one.stats.frames * 1000) / one.stats.totalMs,
+      fps2: (two.stats.frames * 1000) / two.stats.totalMs,
+      rss: Math.max(one.maxRssMB, two.maxRssMB),
+      pose1: median(one.stats.poseMs),
+      pose2: median(two.stats.poseMs),
+      rest1: (one.stats.analysisMs + one.stats.outputsMs) / one.stats.frames,
+    });
+    const r = perRound[perRound.length - 1];
+    console.log(
+      `  round ${round}: pose-only ${f1(r?.pose ?? 0)} fps · pipeline 1 core ${f1(r?.fps1 ?? 0)} fps (pose ${f1(r?.pose1 ?? 0)} ms, rest ${f1(r?.rest1 ?? 0)} ms/frame) · 2 cores ${f1(r?.fps2 ?? 0)} fps (pose ${f1(r?.pose2 ?? 0)} ms/frame per worker) · peak RSS ${Math.round(r?.rss ?? 0)} MB`,
+    );
+  }
+  const med = (f: (r: (typeof perRound)[number]) => number) => median(perRound.map(f));
+  console.log(`Targets (long video, median of ${rounds} rounds):`);
   console.log(
-    `\nLong video: ${base.file} looped to ${minutes} min, ${Math.round(baseInfo.fps)} fps source, ${one.stats.frames} frames analysed`,
+    `  whole pipeline vs pose-only (1 core):  ${(med((r) => r.fps1 / r.pose) * 100).toFixed(0)} %   target ≥ 90 %`,
   );
+  console.log(`  two cores vs one core:                 ${med((r) => r.fps2 / r.fps1).toFixed(2)}×   target ≥ 1.7×`);
+  console.log(`  real time on two cores:                ${f1(med((r) => r.fps2) / FPS)}×   target ≥ 3×`);
   console.log(
-    `  pose-only (1 core, same frames):  ${f1(pose.framesPerSecond)} frames/s, median ${f1(pose.medianMs)} ms/frame`,
-  );
-  console.log(
-    `  pipeline, 1 core:                 ${f1(fps1)} frames/s, median decode wait ${f1(median(one.stats.decodeWaitMs))} ms, pose ${f1(median(one.stats.poseMs))} ms, rest ${f1((one.stats.analysisMs + one.stats.outputsMs) / one.stats.frames)} ms per frame; peak RSS ${Math.round(one.maxRssMB)} MB`,
-  );
-  console.log(`  pipeline, 2 cores:                ${f1(fps2)} frames/s; peak RSS ${Math.round(two.maxRssMB)} MB`);
-  console.log('Targets:');
-  console.log(
-    `  whole pipeline vs pose-only (1 core):  ${((fps1 / pose.framesPerSecond) * 100).toFixed(0)} %   target ≥ 90 %`,
-  );
-  console.log(`  two cores vs one core:                 ${(fps2 / fps1).toFixed(2)}×   target ≥ 1.7×`);
-  console.log(
-    `  real time on two cores:                ${f1(baseInfo.durationSeconds > 0 ? (minutes * 60) / (two.stats.totalMs / 1000) : 0)}×   target ≥ 3×`,
-  );
-  console.log(
-    `  peak RSS at ${minutes} min:                  ${Math.round(Math.max(one.maxRssMB, two.maxRssMB))} MB   target < 500 MB`,
+    `  peak RSS at ${minutes} min:                  ${Math.round(Math.max(...perRound.map((r) => r.rss)))} MB   target < 500 MB`,
   );
 }
 rmSync(work, { recursive: true, force: true });

@@ -58,9 +58,11 @@ export async function writeArtifacts(args: {
       })),
     });
     await writeFile(chart, png);
-    for (const rep of reps.filter((r) => r.counted)) {
+    // Two at a time: each spends most of its time in its own FFmpeg seek and PNG encoding.
+    const counted = reps.filter((r) => r.counted);
+    const rendered = await mapWithConcurrency(counted, 2, async (rep) => {
       const pose = kin.poses[rep.turnFrame];
-      if (!pose) continue;
+      if (!pose) return null;
       const side =
         (pose.score[profile.angleKeypoints.left[1]] ?? 0) >= (pose.score[profile.angleKeypoints.right[1]] ?? 0)
           ? 'left'
@@ -77,8 +79,9 @@ export async function writeArtifacts(args: {
       });
       const path = join(outDir, 'thumbnails', `rep-${String(rep.number).padStart(2, '0')}.png`);
       await writeFile(path, png);
-      thumbnails.push(path);
-    }
+      return path;
+    });
+    for (const path of rendered) if (path) thumbnails.push(path);
   }
 
   let annotatedVideo: string | null = null;
@@ -102,4 +105,18 @@ export async function writeArtifacts(args: {
     });
   }
   return { framesCsv, chart, thumbnails, annotatedVideo };
+}
+
+/** Runs `task` over `items` with at most `limit` in flight, keeping the results in order. */
+async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i] as T);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
 }
