@@ -34,7 +34,7 @@ export async function poseOnly(info: VideoInfo, fps: number, maxFrames: number):
   const tracker = new MoveNetTracker(await loadMoveNet());
   const frames: Uint8Array[] = [];
   for await (const frame of decodeFrames({ file: info.file, fps, size: ANALYSIS_FRAME_SIZE })) {
-    frames.push(frame.rgb);
+    frames.push(frame.rgb.slice());
     if (frames.length >= maxFrames) break;
   }
   tracker.estimate(frames[0] ?? new Uint8Array(ANALYSIS_FRAME_SIZE ** 2 * 3), ANALYSIS_FRAME_SIZE); // warm-up

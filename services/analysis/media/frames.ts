@@ -1,6 +1,9 @@
 /**
  * Streams decoded frames one at a time. Only one frame (plus the pipe's buffer) is in
- * memory at once, whatever the video's length; FFmpeg pauses when we fall behind.
+ * memory at once, whatever the video's length; FFmpeg pauses when we fall behind. The
+ * frame's pixel buffer is reused for the next frame, so a consumer that keeps pixels
+ * beyond its loop iteration must copy them (`frame.rgb.slice()`); this keeps a long video
+ * from churning hundreds of kilobytes of garbage per frame.
  */
 import { type DecodeRequest, startDecode } from './ffmpeg.js';
 
@@ -9,7 +12,7 @@ export interface Frame {
   index: number;
   /** Seconds from the start of the video. */
   time: number;
-  /** size × size × 3 RGB bytes. The buffer is owned by the receiver. */
+  /** size × size × 3 RGB bytes; valid until the next frame is requested. */
   rgb: Uint8Array;
   size: number;
 }
@@ -18,23 +21,23 @@ export async function* decodeFrames(request: DecodeRequest): AsyncGenerator<Fram
   const frameBytes = request.size * request.size * 3;
   const decode = startDecode(request);
   const offset = request.startSeconds ?? 0;
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const rgb = new Uint8Array(frameBytes);
+  let filled = 0;
   let index = 0;
   let finished = false;
   try {
     for await (const chunk of decode.frames as AsyncIterable<Buffer>) {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      while (pendingBytes >= frameBytes) {
-        const joined = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
-        const rgb = new Uint8Array(frameBytes);
-        rgb.set(joined.subarray(0, frameBytes));
-        const rest = joined.subarray(frameBytes);
-        pending = rest.length > 0 ? [rest] : [];
-        pendingBytes = rest.length;
-        yield { index, time: offset + index / request.fps, rgb, size: request.size };
-        index += 1;
+      let read = 0;
+      while (read < chunk.length) {
+        const take = Math.min(frameBytes - filled, chunk.length - read);
+        rgb.set(chunk.subarray(read, read + take), filled);
+        filled += take;
+        read += take;
+        if (filled === frameBytes) {
+          yield { index, time: offset + index / request.fps, rgb, size: request.size };
+          index += 1;
+          filled = 0;
+        }
       }
     }
     await decode.done;
