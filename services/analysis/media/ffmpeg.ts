@@ -146,6 +146,9 @@ export function startDecode(request: DecodeRequest): DecodeProcess {
   const done = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  // Marked handled now: the consumer awaits `done` only after the last frame, and a decode
+  // that fails earlier must not surface as an unhandled rejection in between.
+  done.catch(() => undefined);
   let killed = false;
   command.on('end', () => settle?.resolve());
   command.on('error', (error: Error) => {
