@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 source scripts/env.sh
+./scripts/build-tools.sh; source scripts/tools-env.sh  # control plane for tests, built from Go modules, cached
 npm test
