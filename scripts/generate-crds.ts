@@ -8,4 +8,5 @@ import { renderCrdYaml } from '../services/platform/kube/crd.js';
 import { REPO_ROOT } from '../test/support/clips.js';
 
 const yaml = renderCrdYaml();
-for (const dir of ['crds', 'charts/nfc/crds']) writeFileSync(join(REPO_ROOT, dir, 'videoanalyses.nutrifitcoach.io.yaml'), yaml);
+for (const dir of ['crds', 'charts/nfc/crds'])
+  writeFileSync(join(REPO_ROOT, dir, 'videoanalyses.nutrifitcoach.io.yaml'), yaml);
