@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test control plane from Go modules: etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, KWOK (fake nodes) and Helm, into a cache outside the repository:
+# kube-scheduler, kubectl, KWOK (fake nodes), Helm and MinIO (the S3 server), into a cache
+# outside the repository:
 #   ${NFC_TOOLS_CACHE:-$HOME/.cache/nfc-tools}/<tool>-<version>/
 # with symlinks to every binary in ${NFC_TOOLS_CACHE}/bin (what scripts/tools-env.sh exports as
 # NFC_TOOLS_BIN). A tool already in the cache is not rebuilt, so a second run takes a second; a
@@ -14,6 +15,10 @@ ETCD_VERSION=v3.7.3
 KUBERNETES_VERSION=v1.37.2
 KWOK_VERSION=v0.8.0
 HELM_VERSION=v3.22.0
+# MinIO tags its releases RELEASE.<date>, which are not semantic versions, so the module proxy
+# only serves commits as pseudo-versions: this is master of 2026-02-12 (its go.mod has no
+# replace directives, so `go install` builds it directly).
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${NFC_TOOLS_CACHE:-$HOME/.cache/nfc-tools}"
@@ -138,6 +143,19 @@ build_helm() {
   GOBIN="$out" nice -n 10 go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 }
 
+build_minio() {
+  # What MinIO's own build stamps (buildscripts/gen-ldflags.go), from the pseudo-version's
+  # commit time and hash, so `minio --version` names the commit instead of DEVELOPMENT.GOGET.
+  local stamp="${MINIO_VERSION#v0.0.0-}" commit time
+  commit="${stamp#*-}"
+  stamp="${stamp%%-*}"
+  time="${stamp:0:4}-${stamp:4:2}-${stamp:6:2}T${stamp:8:2}:${stamp:10:2}:${stamp:12:2}Z"
+  local ldflags="-s -w" pkg=github.com/minio/minio/cmd
+  ldflags+=" -X $pkg.Version=$time -X $pkg.ReleaseTag=DEVELOPMENT.${time//:/-}"
+  ldflags+=" -X $pkg.CommitID=$commit -X $pkg.ShortCommitID=$commit -X $pkg.CopyrightYear=${stamp:0:4}"
+  GOBIN="$out" nice -n 10 go install -trimpath -ldflags "$ldflags" "github.com/minio/minio@$MINIO_VERSION"
+}
+
 check_pin "$root/tools/etcd/go.mod" go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
 check_pin "$root/tools/kubernetes/go.mod" k8s.io/kubernetes "$KUBERNETES_VERSION"
 
@@ -145,6 +163,7 @@ build etcd "$ETCD_VERSION" etcd -- build_etcd
 build kubernetes "$KUBERNETES_VERSION" kube-apiserver kube-controller-manager kube-scheduler kubectl -- build_kubernetes
 build kwok "$KWOK_VERSION" kwok kwok-stages.yaml -- build_kwok
 build helm "$HELM_VERSION" helm -- build_helm
+build minio "$MINIO_VERSION" minio -- build_minio
 
 log "tools ready in $bin"
 echo "$bin"

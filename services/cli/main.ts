@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { ANALYZE_HELP, analyzeCommand } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
 import { UsageError } from './usage-error.js';
+import { workerCommand } from './worker-command.js';
 
 const HELP = `nfc — NutriFitCoach video analysis
 
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'analyze':
       return analyzeCommand(rest);
+    case 'worker':
+      return workerCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(

@@ -1,0 +1,183 @@
+/**
+ * A real MinIO server for tests, built from its Go module by scripts/build-tools.sh into
+ * ~/.cache/nfc-tools: listens on 127.0.0.1 on a free port, keeps its data in a temporary
+ * directory, and is killed (with the directory removed) by stop() or when the test process exits.
+ *
+ *   const minio = await startMinio();
+ *   await minio.client().send(new CreateBucketCommand({ Bucket: 'videos' }));
+ *   // the worker's environment: minio.env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT, S3_REGION)
+ *   await minio.stop();
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { S3Client } from '@aws-sdk/client-s3';
+import { toolPath } from './control-plane.js';
+
+export interface Minio {
+  /** http://127.0.0.1:<port> */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  /** What a worker needs to reach it (the keys of the S3 Secret the Job's envFrom reads). */
+  env: Record<'AWS_ACCESS_KEY_ID' | 'AWS_SECRET_ACCESS_KEY' | 'S3_ENDPOINT' | 'S3_REGION', string>;
+  /** A new S3 client signed in as the root user (path-style, as MinIO needs). */
+  client(): S3Client;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Minio> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  // Throws "minio not found: run ./scripts/build-tools.sh …" when the binary is missing.
+  const bin = toolPath('minio');
+  const dir = await mkdtemp(join(tmpdir(), 'nfc-minio-'));
+  live.dirs.add(dir);
+  installExitHook();
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const accessKey = `nfc-${randomBytes(4).toString('hex')}`;
+  const secretKey = randomBytes(18).toString('base64url');
+  const region = 'us-east-1';
+  const logFile = join(dir, 'minio.log');
+  const fd = openSync(logFile, 'a');
+  const child = spawn(bin, ['server', '--quiet', '--address', `127.0.0.1:${port}`, join(dir, 'data')], {
+    cwd: dir,
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: dir,
+      MINIO_ROOT_USER: accessKey,
+      MINIO_ROOT_PASSWORD: secretKey,
+      MINIO_REGION: region,
+      MINIO_BROWSER: 'off', // no console, so no second port
+      MINIO_UPDATE: 'off',
+      MINIO_CI_CD: 'on', // no checks that the data directory is a dedicated drive
+    },
+  });
+  closeSync(fd);
+  child.on('error', () => {}); // reported through the exit and the log
+  const pid = child.pid;
+  if (pid !== undefined) {
+    live.pids.add(pid);
+    child.once('exit', () => live.pids.delete(pid));
+  }
+
+  const stop = async () => {
+    await kill(child);
+    live.dirs.delete(dir);
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`minio exited (${child.exitCode ?? child.signalCode}) while starting:\n${tail(logFile)}`);
+      }
+      try {
+        const res = await fetch(`${endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
+        if (res.status === 200) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`minio not ready after ${timeoutMs / 1000} s:\n${tail(logFile)}`);
+      await sleep(100);
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  return {
+    endpoint,
+    accessKey,
+    secretKey,
+    region,
+    env: { AWS_ACCESS_KEY_ID: accessKey, AWS_SECRET_ACCESS_KEY: secretKey, S3_ENDPOINT: endpoint, S3_REGION: region },
+    client: () =>
+      new S3Client({
+        endpoint,
+        region,
+        forcePathStyle: true,
+        credentials: { accessKeyId: accessKey, secretAccessKey: secretKey },
+      }),
+    logFile,
+    stop,
+  };
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid as number), s);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Servers and directories to clean up if the test process ends without stop(). */
+const live = { pids: new Set<number>(), dirs: new Set<string>() };
+let hooked = false;
+
+function installExitHook(): void {
+  if (hooked) return;
+  hooked = true;
+  const killAll = () => {
+    for (const pid of live.pids) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    live.pids.clear();
+    for (const dir of live.dirs) rmSync(dir, { recursive: true, force: true });
+    live.dirs.clear();
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killAll();
+      process.removeListener(signal, onSignal);
+      // Nobody else handles it: die of it, as without this hook.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
