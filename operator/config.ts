@@ -75,6 +75,11 @@ export const ConfigSchema = T.Object({
   metricsHost: T.String({ minLength: 1, default: '0.0.0.0' }),
   /** Full relist of every watch, whatever the watch says. */
   resyncSeconds: Seconds(10, 86_400, 300),
+  /**
+   * A watch silent this long (not even a bookmark; the API server sends one every one to two
+   * minutes) is presumed dead: it is dropped, the connections are renewed, and it reopens.
+   */
+  watchInactivitySeconds: Seconds(2, 3600, 180),
   /** A watch that has seen nothing (not even a bookmark) for this long makes /healthz fail. */
   watchStaleSeconds: Seconds(30, 86_400, 300),
   /** Retry of a failed reconcile: exponential from base, capped. */
@@ -119,6 +124,7 @@ export const ENV: ReadonlyArray<readonly [path: string, variable: string, kind: 
   ['/metricsPort', 'NFC_METRICS_PORT', 'integer'],
   ['/metricsHost', 'NFC_METRICS_HOST', 'string'],
   ['/resyncSeconds', 'NFC_OPERATOR_RESYNC_SECONDS', 'integer'],
+  ['/watchInactivitySeconds', 'NFC_OPERATOR_WATCH_INACTIVITY_SECONDS', 'integer'],
   ['/watchStaleSeconds', 'NFC_OPERATOR_WATCH_STALE_SECONDS', 'integer'],
   ['/retryBaseMilliseconds', 'NFC_OPERATOR_RETRY_BASE_MS', 'integer'],
   ['/retryMaxSeconds', 'NFC_OPERATOR_RETRY_MAX_SECONDS', 'integer'],

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { ANALYZE_HELP, analyzeCommand } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
+import { operatorCommand } from './operator-command.js';
 import { UsageError } from './usage-error.js';
 import { workerCommand } from './worker-command.js';
 
@@ -12,6 +13,9 @@ const HELP = `nfc — NutriFitCoach video analysis
 
 Usage:
   nfc analyze <video> [options]   analyse an exercise video on this machine
+  nfc worker job --namespace NS --name NAME
+                                  run one VideoAnalysis in a Kubernetes Job (the operator starts these)
+  nfc operator                    run the VideoAnalysis operator (configured by NFC_* environment variables)
   nfc --version                   print the version
   nfc --help                      this help
 
@@ -22,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'analyze':
       return analyzeCommand(rest);
+    case 'operator':
+      return operatorCommand(rest);
     case 'worker':
       return workerCommand(rest);
     case '--version':

@@ -1,0 +1,361 @@
+/**
+ * `npm run bench:operator`: the operator at scale on a real control plane with KWOK fake GPU
+ * nodes (50 × 8 GPUs by default). N VideoAnalyses are applied at once; the figures:
+ * - time from the first apply to all N Jobs created, and to all N Succeeded;
+ * - the operator's peak RSS;
+ * - its API requests per resource (it counts its own HTTP requests, watches included);
+ * then, in the same run and cluster, the same N Jobs created directly (no operator) and
+ * completed the same way, for the ratio.
+ *
+ * Jobs complete either by KWOK (`--complete kwok`: scheduler, Job controller and KWOK run the
+ * pods, so the Job controller's own API rate limit — 20 requests/s by default — dominates) or
+ * by the bench patching each Job's status as the Job controller would, the moment it appears
+ * (`--complete patch`, the default: measures the operator rather than the Job controller).
+ *
+ * Options: --count N (1000)  --nodes N (50)  --gpus N (8 per node)  --cap N (count)
+ *          --complete patch|kwok  --concurrency N (32 applies in flight)
+ *          --operator-concurrency N (8 reconciles at once)
+ */
+import { parseArgs } from 'node:util';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { loadConfig } from '../operator/config.js';
+import { Informer, type ListPage } from '../operator/loop/informer.js';
+import { OperatorKubeConfig } from '../operator/loop/kube-client.js';
+import type { CachedObject, JobObject, VideoAnalysisObject } from '../operator/loop/objects.js';
+import { buildJob } from '../operator/plan/job-spec.js';
+import type { Desired } from '../operator/plan/types.js';
+import { startControlPlane } from '../test/support/control-plane.js';
+import {
+  GROUP,
+  installCrd,
+  MERGE_PATCH,
+  PLURAL,
+  startOperator,
+  VERSION,
+  videoAnalysis,
+} from '../test/support/operator-process.js';
+
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '1000' },
+    nodes: { type: 'string', default: '50' },
+    gpus: { type: 'string', default: '8' },
+    cap: { type: 'string' },
+    complete: { type: 'string', default: 'patch' },
+    concurrency: { type: 'string', default: '32' },
+    'operator-concurrency': { type: 'string', default: '8' },
+  },
+});
+const count = Number(values.count);
+const nodes = Number(values.nodes);
+const gpusPerNode = Number(values.gpus);
+const cap = Number(values.cap ?? values.count);
+const mode = values.complete === 'kwok' ? 'kwok' : 'patch';
+const concurrency = Number(values.concurrency);
+
+const WORKER_ENV = {
+  NFC_MAX_RUNNING: String(cap),
+  NFC_MAX_RUNNING_PER_NAMESPACE: String(cap),
+  NFC_GPU_NODE_SELECTOR: '{}',
+  NFC_GPU_TOLERATIONS: '[]',
+  NFC_RUNTIME_CLASS_NAME: '',
+  NFC_WORKER_CPU: '{"request":"10m","limit":"100m"}',
+  NFC_WORKER_MEMORY: '{"request":"16Mi","limit":"64Mi"}',
+  NFC_OPERATOR_CONCURRENCY: values['operator-concurrency'],
+};
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+/**
+ * Follows the Jobs of a namespace (through the operator's own resilient informer): `created`
+ * resolves when `expected` exist, `finished` when all are Complete; in patch mode each one is
+ * completed as it appears.
+ */
+function trackJobs(kc: KubeConfig, namespace: string, expected: number, batch: BatchV1Api) {
+  const marks: { created?: number; finished?: number } = {};
+  let resolveCreated!: () => void;
+  let resolveFinished!: () => void;
+  const created = new Promise<void>((r) => {
+    resolveCreated = r;
+  });
+  const finished = new Promise<void>((r) => {
+    resolveFinished = r;
+  });
+  const seen = new Set<string>();
+  const done = new Set<string>();
+  const queue: string[] = [];
+  let inFlight = 0;
+  const complete = (name: string) => {
+    const now = new Date().toISOString();
+    const conditions = ['SuccessCriteriaMet', 'Complete'].map((type) => ({
+      type,
+      status: 'True',
+      reason: 'CompletionsReached',
+      message: 'Reached expected number of succeeded pods',
+      lastTransitionTime: now,
+      lastProbeTime: now,
+    }));
+    return batch.patchNamespacedJobStatus(
+      {
+        name,
+        namespace,
+        body: { status: { startTime: now, completionTime: now, succeeded: 1, active: 0, conditions } },
+      },
+      MERGE_PATCH,
+    );
+  };
+  const pump = () => {
+    while (inFlight < concurrency && queue.length > 0) {
+      const name = queue.shift() as string;
+      inFlight++;
+      complete(name)
+        .catch((err: unknown) => process.stderr.write(`complete ${name}: ${String(err).slice(0, 200)}\n`))
+        .finally(() => {
+          inFlight--;
+          pump();
+        });
+    }
+  };
+  const onJob = (job: JobObject) => {
+    const name = job.metadata.name;
+    if (!seen.has(name)) {
+      seen.add(name);
+      if (mode === 'patch') {
+        queue.push(name);
+        pump();
+      }
+      if (seen.size === expected) {
+        marks.created = performance.now();
+        resolveCreated();
+      }
+    }
+    if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && !done.has(name)) {
+      done.add(name);
+      if (done.size === expected) {
+        marks.finished = performance.now();
+        resolveFinished();
+      }
+    }
+  };
+  const informer = follow<JobObject>(
+    kc,
+    `/apis/batch/v1/namespaces/${namespace}/jobs`,
+    'batch',
+    'v1',
+    'jobs',
+    namespace,
+  );
+  informer.on({ add: onJob, update: onJob });
+  informer.start();
+  return {
+    created,
+    finished,
+    marks,
+    progress: () => `${seen.size} created, ${done.size} complete`,
+    stop: () => informer.stop(),
+  };
+}
+
+/** Resolves `done` with the time when `expected` VideoAnalyses of `namespace` are Succeeded. */
+function trackSucceeded(kc: KubeConfig, namespace: string, expected: number) {
+  const succeeded = new Set<string>();
+  let resolve!: (at: number) => void;
+  const done = new Promise<number>((r) => {
+    resolve = r;
+  });
+  const onChange = (va: VideoAnalysisObject) => {
+    if (va.status?.phase === 'Succeeded' && !succeeded.has(va.metadata.name)) {
+      succeeded.add(va.metadata.name);
+      if (succeeded.size === expected) resolve(performance.now());
+    }
+  };
+  const informer = follow<VideoAnalysisObject>(
+    kc,
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
+    GROUP,
+    VERSION,
+    PLURAL,
+    namespace,
+  );
+  informer.on({ add: onChange, update: onChange });
+  informer.start();
+  return { done, progress: () => `${succeeded.size} Succeeded`, stop: () => informer.stop() };
+}
+
+function follow<T extends CachedObject>(
+  kc: KubeConfig,
+  path: string,
+  group: string,
+  version: string,
+  plural: string,
+  namespace: string,
+): Informer<T> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  return new Informer<T>({
+    resource: plural,
+    path,
+    listPage: async (token) =>
+      (await custom.listNamespacedCustomObject({
+        group,
+        version,
+        plural,
+        namespace,
+        limit: 500,
+        ...(token ? { _continue: token } : {}),
+      })) as ListPage<T>,
+    kubeConfig: kc,
+    resyncMs: 3_600_000,
+    inactivityMs: 180_000,
+    backoffBaseMs: 200,
+    backoffMaxMs: 5_000,
+    log: pino({ level: 'warn' }),
+  });
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+async function main(): Promise<void> {
+  process.stdout.write(
+    `operator bench: ${count} VideoAnalyses, ${nodes} KWOK nodes × ${gpusPerNode} GPUs, cap ${cap}, Jobs completed by ${mode}\n`,
+  );
+  const cpStarted = performance.now();
+  const cp = await startControlPlane({
+    scheduler: mode === 'kwok',
+    controllerManager: mode === 'kwok',
+    kwokNodes: Array.from({ length: nodes }, (_, i) => ({
+      name: `gpu-${String(i).padStart(3, '0')}`,
+      gpus: gpusPerNode,
+    })),
+    timeoutMs: 180_000,
+  });
+  try {
+    process.stdout.write(`control plane up in ${((performance.now() - cpStarted) / 1000).toFixed(1)} s\n`);
+    const kc = OperatorKubeConfig.from(cp.kubeConfig());
+    await installCrd(kc);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const batch = kc.makeApiClient(BatchV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const name of ['bench-operator', 'bench-direct']) {
+      await core.createNamespace({ body: { metadata: { name } } });
+      // The worker's ServiceAccount (the Job controller's pods need it to exist).
+      await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'nfc-worker' } } });
+    }
+
+    // 1. Through the operator.
+    const op = await startOperator({
+      kubeconfigPath: cp.kubeconfigPath,
+      env: {
+        ...WORKER_ENV,
+        NFC_WATCH_NAMESPACES: 'bench-operator',
+        ...(process.env.BENCH_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_OPERATOR_NODE_OPTIONS } : {}),
+      },
+    });
+    await op.waitForLog(/became leader/);
+    const requestsBefore = await apiRequests(op);
+    const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+    const jobs = trackJobs(kc, 'bench-operator', count, batch);
+    const succeeded = trackSucceeded(kc, 'bench-operator', count);
+    const started = performance.now();
+    const ticker = setInterval(
+      () => process.stderr.write(`  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}\n`),
+      15_000,
+    );
+    await pool(names, concurrency, (name) =>
+      custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: 'bench-operator',
+        body: videoAnalysis(name, { namespace: 'bench-operator' }),
+      }),
+    );
+    const applied = performance.now();
+    await jobs.created;
+    await jobs.finished;
+    const allSucceeded = await succeeded.done;
+    clearInterval(ticker);
+    const rss = op.peakRssBytes();
+    const final = await op.metrics();
+    const heapUsed = final.nodejs_heap_size_used_bytes ?? 0;
+    const heapTotal = final.nodejs_heap_size_total_bytes ?? 0;
+    const requestsAfter = await apiRequests(op);
+    await Promise.all([jobs.stop(), succeeded.stop()]);
+    await op.kill('SIGTERM');
+
+    // 2. The same Jobs created directly, completed the same way.
+    const config = loadConfig({ ...WORKER_ENV, NFC_WATCH_NAMESPACES: 'bench-direct' });
+    const direct = trackJobs(kc, 'bench-direct', count, batch);
+    const directStarted = performance.now();
+    const directTicker = setInterval(
+      () => process.stderr.write(`  ${s(performance.now() - directStarted)}: direct ${direct.progress()}\n`),
+      15_000,
+    );
+    await pool(names, concurrency, (name) => {
+      const job = buildJob(
+        {
+          ...(videoAnalysis(name, { namespace: 'bench-direct' }) as unknown as Desired),
+          metadata: { name, namespace: 'bench-direct', uid: 'none' },
+        },
+        config.job,
+      );
+      // No owner (the garbage collector would delete Jobs of an owner that does not exist).
+      delete job.metadata?.ownerReferences;
+      return batch.createNamespacedJob({ namespace: 'bench-direct', body: job });
+    });
+    await direct.created;
+    const directCreated = direct.marks.created ?? performance.now();
+    await direct.finished;
+    const directFinished = direct.marks.finished ?? performance.now();
+    clearInterval(directTicker);
+    await direct.stop();
+
+    const opCreated = (jobs.marks.created ?? 0) - started;
+    const opFinished = allSucceeded - started;
+    const dCreated = directCreated - directStarted;
+    const dFinished = directFinished - directStarted;
+    const delta = Object.fromEntries(
+      Object.entries(requestsAfter).map(([verb, n]) => [verb, n - (requestsBefore[verb] ?? 0)]),
+    );
+    const totalRequests = Object.values(delta).reduce((a, b) => a + b, 0);
+    const lines = [
+      '',
+      `                              operator      direct Jobs    ratio`,
+      `all ${count} Jobs created        ${s(opCreated).padStart(10)}   ${s(dCreated).padStart(12)}   ${(opCreated / dCreated).toFixed(2)}×`,
+      `all ${count} finished            ${s(opFinished).padStart(10)}   ${s(dFinished).padStart(12)}   ${(opFinished / dFinished).toFixed(2)}×   (operator: VideoAnalysis Succeeded; direct: Job Complete)`,
+      `apply of ${count} resources      ${s(applied - started).padStart(10)}`,
+      `throughput                    ${((count / opFinished) * 1000).toFixed(0).padStart(7)} /s   ${((count / dFinished) * 1000).toFixed(0).padStart(9)} /s`,
+      `operator peak RSS             ${rss ? `${(rss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (V8 heap at the end: ${(heapUsed / 1024 / 1024).toFixed(0)} MB used of ${(heapTotal / 1024 / 1024).toFixed(0)} MB)`,
+      `operator API requests         ${totalRequests} (${(totalRequests / count).toFixed(2)} per resource): ${Object.entries(
+        delta,
+      )
+        .filter(([, n]) => n > 0)
+        .map(([verb, n]) => `${verb} ${n} (${(n / count).toFixed(2)})`)
+        .join(', ')}`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n'));
+  } finally {
+    await cp.stop();
+  }
+}
+
+async function apiRequests(op: { metrics(): Promise<Record<string, number>> }): Promise<Record<string, number>> {
+  const m = await op.metrics();
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(m)) {
+    const verb = /^nfc_operator_api_requests_total\{verb="(\w+)"\}$/.exec(key)?.[1];
+    if (verb) out[verb] = value;
+  }
+  return out;
+}
+
+await main();

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from './backoff.js';
+import { WorkQueue } from './work-queue.js';
+
+const queue = () => new WorkQueue({ baseMs: 10, maxMs: 1000 });
+
+describe('WorkQueue', () => {
+  it('queues a key once however often it is added', async () => {
+    const q = queue();
+    q.add('a');
+    q.add('b');
+    q.add('a');
+    assert.equal(q.length, 2);
+    assert.equal(await q.get(), 'a');
+    assert.equal(await q.get(), 'b');
+  });
+
+  it('never hands out a key being processed; one added meanwhile comes back after done', async () => {
+    const q = queue();
+    q.add('a');
+    const key = await q.get();
+    q.add('a');
+    assert.equal(q.length, 0, 'not handed to a second worker');
+    q.done(key as string);
+    assert.equal(q.length, 1, 'the change made meanwhile is not lost');
+    assert.equal(await q.get(), 'a');
+  });
+
+  it('wakes a waiting worker when a key arrives, in the order workers asked', async () => {
+    const q = queue();
+    const first = q.get();
+    const second = q.get();
+    q.add('x');
+    q.add('y');
+    assert.deepEqual(await Promise.all([first, second]), ['x', 'y']);
+  });
+
+  it('adds after a delay, the earliest pending delay winning', async () => {
+    const q = queue();
+    q.addAfter('a', 200);
+    q.addAfter('a', 20);
+    assert.equal(q.length, 0);
+    await sleep(60);
+    assert.equal(q.length, 1);
+  });
+
+  it('backs off exponentially per key and forgets on success', () => {
+    const q = queue();
+    q.addRateLimited('a');
+    q.addRateLimited('a');
+    assert.equal(q.retries('a'), 2);
+    q.forget('a');
+    assert.equal(q.retries('a'), 0);
+    q.shutDown();
+  });
+
+  it('hands out undefined to waiting workers on shutdown', async () => {
+    const q = queue();
+    const waiting = q.get();
+    q.shutDown();
+    assert.equal(await waiting, undefined);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles from the base, is capped, and is jittered into [½, 1) of that', () => {
+    assert.equal(
+      backoffDelay(1, 100, 10_000, () => 0),
+      50,
+    );
+    assert.equal(
+      backoffDelay(3, 100, 10_000, () => 0.999_999),
+      400,
+    );
+    assert.equal(
+      backoffDelay(30, 100, 10_000, () => 0.999_999),
+      10_000,
+    );
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The operator process: settings, logger, API client, metrics and health endpoints, the caches,
+ * then leader election; the leader runs the reconcile workers until it is stopped (graceful:
+ * finishes what it is doing, releases the Lease) or loses the Lease (stops at once, exit 1, so
+ * that Kubernetes restarts it as a candidate).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { kubeConfigFromEnv } from '../services/platform/kube/client.js';
+import { createLogger } from '../services/platform/logging.js';
+import { objectStoreConfigFromEnv } from '../services/platform/object-store/config.js';
+import { ObjectStore } from '../services/platform/object-store/object-store.js';
+import { loadConfig } from './config.js';
+import { startHealthServer } from './health.js';
+import { LeaderElector } from './leader-election.js';
+import { Controller } from './loop/controller.js';
+import { OperatorKubeConfig } from './loop/kube-client.js';
+import type { ArtifactStore } from './loop/reconciler.js';
+import { OperatorMetrics } from './metrics.js';
+
+export interface RunOperatorOptions {
+  env: NodeJS.ProcessEnv;
+  /** Aborting it stops the operator gracefully. */
+  signal: AbortSignal;
+  log?: Logger;
+  kubeConfig?: KubeConfig;
+  store?: ArtifactStore;
+}
+
+/** Runs until `signal` aborts (resolves 0) or leadership is lost (resolves 1). */
+export async function runOperator(opts: RunOperatorOptions): Promise<number> {
+  const config = loadConfig(opts.env);
+  const log = opts.log ?? createLogger(opts.env, { component: 'operator' });
+  const kubeConfig = OperatorKubeConfig.from(opts.kubeConfig ?? kubeConfigFromEnv(opts.env));
+  const store = opts.store ?? new ObjectStore(objectStoreConfigFromEnv(opts.env));
+  const startedAt = Date.now();
+
+  let elector: LeaderElector | undefined;
+  let controller: Controller | undefined;
+  const metrics = new OperatorMetrics({
+    queueDepth: () => controller?.queue.length ?? 0,
+    phaseCounts: () => controller?.phaseCounts() ?? {},
+    lastWatchEvent: () =>
+      Object.fromEntries(
+        (controller?.watchHealth() ?? []).map((w) => [
+          w.namespace === '*' ? w.resource : `${w.resource}/${w.namespace}`,
+          w.lastEventTime ? Date.parse(w.lastEventTime) / 1000 : 0,
+        ]),
+      ),
+    isLeader: () => controller?.isLeading ?? false,
+  });
+  kubeConfig.onRequest = (method, watch) => metrics.apiRequests.inc({ verb: watch ? 'WATCH' : method });
+  controller = new Controller({ config, kubeConfig, log, metrics, store });
+  const running = controller;
+
+  const health = await startHealthServer(
+    {
+      registry: metrics.registry,
+      watches: () => running.watchHealth(),
+      ready: () => running.synced,
+      leader: () => running.isLeading,
+      identity: config.leaderElection.identity,
+      staleAfterMs: config.watchStaleSeconds * 1000,
+      startedAt,
+    },
+    config.metricsPort,
+    config.metricsHost,
+  );
+  log.info(
+    {
+      port: health.port,
+      identity: config.leaderElection.identity,
+      namespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
+      maxRunning: config.job.maxRunning,
+      maxRunningPerNamespace: config.job.maxRunningPerNamespace,
+    },
+    'operator started',
+  );
+
+  running.startInformers();
+  let exitCode = 0;
+  try {
+    if (!config.leaderElection.enabled) {
+      await running.startWorkers(opts.signal);
+      await new Promise<void>((resolve) => {
+        if (opts.signal.aborted) resolve();
+        opts.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } else {
+      const le = config.leaderElection;
+      elector = new LeaderElector({
+        kubeConfig,
+        namespace: le.leaseNamespace,
+        name: le.leaseName,
+        identity: le.identity,
+        leaseDurationSeconds: le.leaseDurationSeconds,
+        renewDeadlineSeconds: le.renewDeadlineSeconds,
+        retryPeriodSeconds: le.retryPeriodSeconds,
+        log: log.child({ part: 'leader-election' }),
+      });
+      if (await elector.acquire(opts.signal)) {
+        const lost = new AbortController();
+        const onStop = () => lost.abort();
+        opts.signal.addEventListener('abort', onStop, { once: true });
+        const holding = elector.hold(lost.signal).then((wasLost) => {
+          if (wasLost) lost.abort();
+          return wasLost;
+        });
+        await running.startWorkers(lost.signal);
+        if (await holding) exitCode = 1;
+        opts.signal.removeEventListener('abort', onStop);
+      }
+    }
+  } finally {
+    log.info({ exitCode }, 'operator stopping');
+    await running.stop();
+    await elector?.release();
+    const closed = new Promise<void>((resolve) => health.server.close(() => resolve()));
+    health.server.closeAllConnections();
+    await closed;
+    (store as { destroy?: () => void }).destroy?.();
+    await kubeConfig.close();
+    log.info('operator stopped');
+  }
+  return exitCode;
+}
