@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -24,6 +24,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig, type V1Node, type V1Taint } from '@kubernetes/client-node';
+import { trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
 
 export interface KwokNodeSpec {
   name: string;
@@ -327,50 +328,12 @@ current-context: nfc-test
 `;
 }
 
-/**
- * Every process group still running and every directory not yet removed: killed and removed if
- * this process exits or is interrupted before stop().
- */
-const livePids = new Set<number>();
-const liveDirs = new Set<string>();
-let hooksInstalled = false;
-
-function installExitHooks(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  const killAll = () => {
-    for (const pid of livePids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    livePids.clear();
-    if (process.env.NFC_KEEP_CONTROL_PLANE !== '1') {
-      for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-    }
-    liveDirs.clear();
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll();
-      process.removeListener(signal, onSignal);
-      // Nobody else handles it: die of it, as without this hook.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
-}
-
 /** The control plane's processes: each in its own process group, output to <dir>/<name>.log. */
 class Procs {
   private readonly running = new Map<Component, ChildProcess>();
 
   constructor(private readonly dir: string) {
-    installExitHooks();
-    liveDirs.add(dir);
+    trackDir(dir, { keep: process.env.NFC_KEEP_CONTROL_PLANE === '1' });
   }
 
   logFile(name: Component): string {
@@ -383,11 +346,7 @@ class Procs {
     const child = spawn(bin, args, { cwd: this.dir, detached: true, stdio: ['ignore', fd, fd] });
     closeSync(fd);
     child.on('error', () => {}); // reported through the exit code and the log
-    if (child.pid !== undefined) {
-      const pid = child.pid;
-      livePids.add(pid);
-      child.once('exit', () => livePids.delete(pid));
-    }
+    trackProcessGroup(child);
     this.running.set(name, child);
   }
 
@@ -445,7 +404,7 @@ class Procs {
   /** Stops everything, then removes the directory unless NFC_KEEP_CONTROL_PLANE=1. */
   async dispose(): Promise<void> {
     await this.stopAll();
-    liveDirs.delete(this.dir);
+    untrackDir(this.dir);
     if (process.env.NFC_KEEP_CONTROL_PLANE === '1') {
       process.stderr.write(`control plane kept in ${this.dir}\n`);
     } else {

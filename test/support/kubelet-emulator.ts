@@ -42,6 +42,7 @@ import {
   type V1Pod,
   Watch,
 } from '@kubernetes/client-node';
+import { trackProcessGroup } from './process-cleanup.js';
 
 export interface KubeletEmulatorOptions {
   /** Admin access to the control plane (for the emulator itself). */
@@ -602,38 +603,6 @@ class EmulatorState {
       if (optional && (err as { code?: number }).code === 404) return {};
       throw new Error(`configmap "${name}" not found in ${namespace}`);
     }
-  }
-}
-
-/** Process groups still running, killed if the test process exits first. */
-const liveGroups = new Set<number>();
-let hooked = false;
-
-function trackProcessGroup(child: ChildProcess): void {
-  const pid = child.pid;
-  if (pid === undefined) return;
-  liveGroups.add(pid);
-  child.once('exit', () => liveGroups.delete(pid));
-  if (hooked) return;
-  hooked = true;
-  const killAll = () => {
-    for (const group of liveGroups) {
-      try {
-        process.kill(-group, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    liveGroups.clear();
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll();
-      process.removeListener(signal, onSignal);
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { toolPath } from './control-plane.js';
+import { trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
 
 export interface Minio {
   /** http://127.0.0.1:<port> */
@@ -38,8 +39,7 @@ export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Min
   // Throws "minio not found: run ./scripts/build-tools.sh …" when the binary is missing.
   const bin = toolPath('minio');
   const dir = await mkdtemp(join(tmpdir(), 'nfc-minio-'));
-  live.dirs.add(dir);
-  installExitHook();
+  trackDir(dir);
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const accessKey = `nfc-${randomBytes(4).toString('hex')}`;
@@ -64,15 +64,11 @@ export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Min
   });
   closeSync(fd);
   child.on('error', () => {}); // reported through the exit and the log
-  const pid = child.pid;
-  if (pid !== undefined) {
-    live.pids.add(pid);
-    child.once('exit', () => live.pids.delete(pid));
-  }
+  trackProcessGroup(child);
 
   const stop = async () => {
     await kill(child);
-    live.dirs.delete(dir);
+    untrackDir(dir);
     await rm(dir, { recursive: true, force: true });
   };
 
@@ -128,37 +124,6 @@ async function kill(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => signal('SIGKILL'), 5_000);
   await exited;
   clearTimeout(timer);
-}
-
-/** Servers and directories to clean up if the test process ends without stop(). */
-const live = { pids: new Set<number>(), dirs: new Set<string>() };
-let hooked = false;
-
-function installExitHook(): void {
-  if (hooked) return;
-  hooked = true;
-  const killAll = () => {
-    for (const pid of live.pids) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    live.pids.clear();
-    for (const dir of live.dirs) rmSync(dir, { recursive: true, force: true });
-    live.dirs.clear();
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = () => {
-      killAll();
-      process.removeListener(signal, onSignal);
-      // Nobody else handles it: die of it, as without this hook.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    };
-    process.on(signal, onSignal);
-  }
 }
 
 function tail(file: string, lines = 30): string {
