@@ -8,7 +8,6 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import {
   ApiextensionsV1Api,
@@ -24,6 +23,7 @@ import {
 } from '@kubernetes/client-node';
 import { REPO_ROOT } from './support/clips.js';
 import { type ControlPlane, startControlPlane, toolPath } from './support/control-plane.js';
+import { eventually } from './support/wait.js';
 
 const GROUP = 'nutrifitcoach.io';
 const VERSION = 'v1alpha1';
@@ -73,22 +73,6 @@ async function refusal(p: Promise<unknown>): Promise<{ code: number; message: st
     return { code: e.code as number, message };
   }
   assert.fail('the API server accepted it');
-}
-
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}`);
-    await sleep(200);
-  }
 }
 
 const execFileAsync = promisify(execFile);

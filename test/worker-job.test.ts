@@ -8,10 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -42,6 +40,7 @@ import { clipsDir, REPO_ROOT } from './support/clips.js';
 import { type ControlPlane, startControlPlane } from './support/control-plane.js';
 import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-emulator.js';
 import { type Minio, startMinio } from './support/minio.js';
+import { eventually, freePort } from './support/wait.js';
 
 const NS = 'athletes';
 const CONFIG: OperatorConfig = {
@@ -332,7 +331,7 @@ describe('the worker Job: real control plane, MinIO and an emulated kubelet', { 
 
   test('S3 unreachable: the worker exits 1 (transient) and the Job retries until its backoff limit', async () => {
     const name = 'unreachable-001';
-    const closed = await closedPort();
+    const closed = await freePort(); // free a moment ago: nothing listens there
     await core.createNamespacedSecret({
       namespace: NS,
       body: {
@@ -380,33 +379,3 @@ describe('the worker Job: real control plane, MinIO and an emulated kubelet', { 
     }
   });
 });
-
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last)})` : ''}`);
-    }
-    await sleep(250);
-  }
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}

@@ -26,6 +26,9 @@ import {
   type V1Job,
 } from '@kubernetes/client-node';
 import { REPO_ROOT } from './clips.js';
+import { eventually } from './wait.js';
+
+export { eventually };
 
 export const GROUP = 'nutrifitcoach.io';
 export const VERSION = 'v1alpha1';
@@ -205,24 +208,6 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) child.kill('SIGKILL');
   });
-}
-
-/** Polls `check` until it returns something other than undefined. */
-export async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs / 1000} s${last ? ` (${String(last).slice(0, 300)})` : ''}`);
-    }
-    await sleep(100);
-  }
 }
 
 /** Installs the generated CRD and waits until it is Established and its storage serves lists. */
