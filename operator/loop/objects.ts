@@ -3,25 +3,11 @@
  * only the fields it reads. Both watches and lists go through raw JSON so the cache holds one
  * shape whatever filled it.
  */
+import type { CachedObject, ObjectMeta } from '../../services/platform/kube/cached-object.js';
 import type { Desired } from '../plan/types.js';
 
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  finalizers?: string[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
-}
-
-export interface CachedObject {
-  metadata: ObjectMeta;
-}
+export type { CachedObject, ObjectMeta } from '../../services/platform/kube/cached-object.js';
+export { keyOf, objectKey } from '../../services/platform/kube/cached-object.js';
 
 /** A VideoAnalysis as cached. */
 export type VideoAnalysisObject = Desired & CachedObject;
@@ -44,15 +30,6 @@ export interface JobObject extends CachedObject {
     completionTime?: string;
     conditions?: JobCondition[];
   };
-}
-
-/** `namespace/name`: the work queue's key. */
-export function keyOf(obj: CachedObject): string {
-  return objectKey(obj.metadata.namespace ?? '', obj.metadata.name);
-}
-
-export function objectKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
 }
 
 export function splitKey(key: string): { namespace: string; name: string } {

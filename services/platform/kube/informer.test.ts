@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
+import type { CachedObject } from './cached-object.js';
 import { Informer, type ListPage } from './informer.js';
-import type { CachedObject } from './objects.js';
 
 const obj = (name: string, rv: string): CachedObject => ({ metadata: { name, namespace: 'ns', resourceVersion: rv } });
 
