@@ -79,6 +79,17 @@ export class KubeApi {
       : this.custom.listClusterCustomObject(common))) as ListPage<T>;
   }
 
+  /** One VideoAnalysis as the API server has it now (not as the cache last saw it). */
+  async getAnalysis(namespace: string, name: string): Promise<VideoAnalysisObject> {
+    return (await this.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+      name,
+    })) as VideoAnalysisObject;
+  }
+
   async createJob(job: V1Job): Promise<void> {
     await this.batch.createNamespacedJob({ namespace: job.metadata?.namespace ?? 'default', body: job });
   }

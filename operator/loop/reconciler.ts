@@ -22,7 +22,7 @@ import { type AdmissionIndex, isWaiting } from './admission.js';
 import type { EventRecorder } from './events.js';
 import type { KubeApi } from './kube-api.js';
 import type { Mutex } from './mutex.js';
-import type { JobObject, VideoAnalysisObject } from './objects.js';
+import { type JobObject, slimAnalysis, type VideoAnalysisObject } from './objects.js';
 import { isOwnedBy, observeJob } from './observe.js';
 import type { OwnWrites } from './own-writes.js';
 
@@ -77,8 +77,19 @@ export class Reconciler {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const cached = this.d.analysis(namespace, name);
     if (!cached) return {};
-    const va = this.d.writes.analysis(cached);
+    let va = this.d.writes.analysis(cached);
     const job = this.d.job(namespace, jobNameFor(name));
+    if (job && failedAndNotYetShown(job, va)) {
+      // The worker writes why the video cannot be analysed just before it exits; the two
+      // watches need not deliver that before the Job's failure, so the final status is
+      // decided on the resource as it is now (one read per failed analysis).
+      try {
+        va = slimAnalysis(await this.d.api.getAnalysis(namespace, name));
+      } catch (err) {
+        if (apiErrorStatus(err) === 404) return {};
+        throw err;
+      }
+    }
     if (job && !isOwnedBy(job, va)) {
       this.d.log.info(
         { analysis: name, namespace, job: job.metadata.name },
@@ -249,6 +260,10 @@ export class Reconciler {
     this.wrote(va, written);
     this.d.events.record(written, { type: 'Warning', reason: 'JobRejected', message });
   }
+}
+
+function failedAndNotYetShown(job: JobObject, va: VideoAnalysisObject): boolean {
+  return va.status?.phase !== 'Failed' && observeJob(job).finished?.type === 'Failed';
 }
 
 /** The Status message of an API error (what kubectl would print). */

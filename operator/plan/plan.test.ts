@@ -121,6 +121,57 @@ describe('plan', () => {
     assert.equal(statusOf(actions)?.summary?.reps, 3);
   });
 
+  const badInput = observed({
+    failed: 1,
+    finished: {
+      type: 'Failed',
+      reason: 'PodFailurePolicy',
+      message: 'Container worker for pod athletes/nfc-q-abcde failed with exit code 3 matching FailJob rule at index 0',
+      time: '2026-11-29T10:01:00Z',
+    },
+  });
+
+  it("keeps the worker's reason when a bad-input exit fails the Job", () => {
+    const reason = 'the video cannot be analysed: the file is not a video (no video stream found)';
+    const va = aVideoAnalysis('q').status({ phase: 'Running', jobName: 'nfc-q', message: reason }).build();
+    const actions = plan(va, badInput, NOW, TEST_CONFIG);
+    const status = statusOf(actions);
+    assert.equal(status?.phase, 'Failed');
+    assert.equal(status?.message, reason);
+    assert.equal(status?.conditions?.find((c) => c.type === 'Failed')?.message, reason);
+    const event = actions.find((a) => a.kind === 'RecordEvent');
+    assert.equal(event?.kind === 'RecordEvent' ? event.message : undefined, reason);
+  });
+
+  it("says what the Job controller said when the worker wrote no reason (the operator's own message is not one)", () => {
+    for (const message of [undefined, 'analysis started', 'analysis running', 'retrying after 1 failed attempt(s)']) {
+      const va = aVideoAnalysis('r')
+        .status({ phase: 'Running', jobName: 'nfc-r', ...(message ? { message } : {}) })
+        .build();
+      assert.match(
+        statusOf(plan(va, badInput, NOW, TEST_CONFIG))?.message ?? '',
+        /^the video cannot be analysed \(bad input\): Container worker .* exit code 3/,
+        String(message),
+      );
+    }
+  });
+
+  it('a deadline is reported as such whatever the status said', () => {
+    const va = aVideoAnalysis('s').status({ phase: 'Running', jobName: 'nfc-s', message: 'worker words' }).build();
+    const deadline = observed({
+      finished: {
+        type: 'Failed',
+        reason: 'DeadlineExceeded',
+        message: 'Job was active longer than specified deadline',
+        time: 'T',
+      },
+    });
+    assert.equal(
+      statusOf(plan(va, deadline, NOW, TEST_CONFIG))?.message,
+      'the analysis took longer than deadlineSeconds (900 s)',
+    );
+  });
+
   it('is idempotent: planning again from the status it wrote plans no more writes', () => {
     const va = aVideoAnalysis('p').build();
     const first = plan(va, observed(), NOW, TEST_CONFIG);

@@ -12,6 +12,20 @@ import { type Action, type Desired, FINALIZER, type Observed, type OperatorConfi
 /** How often a queued resource looks again even without a Job finishing somewhere. */
 export const QUEUED_RECHECK_SECONDS = 30;
 
+// What the operator writes in status.message while an analysis waits or runs. Anything else
+// found there before the end was written by the worker (the reason a video cannot be analysed).
+const STARTED_MESSAGE = 'analysis started';
+const RUNNING_MESSAGE = 'analysis running';
+const RETRYING_PREFIX = 'retrying after ';
+const QUEUED_PREFIX = 'waiting for a slot: ';
+
+/** `message` when the worker wrote it, undefined when it is absent or one of the operator's own. */
+export function workerMessage(message: string | undefined): string | undefined {
+  if (!message || message === STARTED_MESSAGE || message === RUNNING_MESSAGE) return undefined;
+  if (message.startsWith(RETRYING_PREFIX) || message.startsWith(QUEUED_PREFIX)) return undefined;
+  return message;
+}
+
 export function plan(va: Desired, observed: Observed, now: Date, config: OperatorConfig): Action[] {
   const finalizers = va.metadata.finalizers ?? [];
   const hasFinalizer = finalizers.includes(FINALIZER);
@@ -65,7 +79,7 @@ export function plan(va: Desired, observed: Observed, now: Date, config: Operato
       config.maxRunningPerNamespace - admission.runningInNamespace,
     );
     if (admission.queuePosition >= free) {
-      const message = `waiting for a slot: ${admission.runningClusterWide}/${config.maxRunning} analyses running, ${admission.queuePosition} ahead in the queue`;
+      const message = `${QUEUED_PREFIX}${admission.runningClusterWide}/${config.maxRunning} analyses running, ${admission.queuePosition} ahead in the queue`;
       const queued: Action[] =
         status.phase === 'Queued'
           ? []
@@ -95,7 +109,7 @@ export function plan(va: Desired, observed: Observed, now: Date, config: Operato
         jobName: name,
         attempts: 0,
         startTime: stamp,
-        message: 'analysis started',
+        message: STARTED_MESSAGE,
         conditions: conditionsWith(status.conditions, generation, stamp, {
           type: 'Admitted',
           status: 'True',
@@ -130,13 +144,12 @@ export function plan(va: Desired, observed: Observed, now: Date, config: Operato
     ];
   }
   if (job.finished?.type === 'Failed') {
-    const message = failureMessage(
-      job.finished.reason,
-      job.finished.message,
-      va.spec.deadlineSeconds ?? 900,
-      job.failed,
-    );
     if (status.phase === 'Failed') return actions;
+    // The worker says in the user's words why a video can never be analysed; the Job's
+    // condition only knows which exit code matched which rule.
+    const message =
+      (job.finished.reason === 'PodFailurePolicy' ? workerMessage(status.message) : undefined) ??
+      failureMessage(job.finished.reason, job.finished.message, va.spec.deadlineSeconds ?? 900, job.failed);
     return [
       ...actions,
       patch(status, {
@@ -165,7 +178,7 @@ export function plan(va: Desired, observed: Observed, now: Date, config: Operato
         jobName: job.name,
         attempts: job.failed,
         startTime: status.startTime ?? job.startTime ?? stamp,
-        message: job.failed > 0 ? `retrying after ${job.failed} failed attempt(s)` : 'analysis running',
+        message: job.failed > 0 ? `${RETRYING_PREFIX}${job.failed} failed attempt(s)` : RUNNING_MESSAGE,
         conditions: conditionsWith(status.conditions, generation, stamp, {
           type: 'Admitted',
           status: 'True',
