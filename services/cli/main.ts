@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { ANALYZE_HELP, analyzeCommand } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
+import { migrateCommand } from './migrate-command.js';
 import { operatorCommand } from './operator-command.js';
 import { UsageError } from './usage-error.js';
 import { workerCommand } from './worker-command.js';
@@ -16,6 +17,8 @@ Usage:
   nfc worker job --namespace NS --name NAME
                                   run one VideoAnalysis in a Kubernetes Job (the operator starts these)
   nfc operator                    run the VideoAnalysis operator (configured by NFC_* environment variables)
+  nfc migrate [up|down [--steps N]|status] [--data DIR]
+                                  apply, revert or list the API's database migrations
   nfc --version                   print the version
   nfc --help                      this help
 
@@ -26,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'analyze':
       return analyzeCommand(rest);
+    case 'migrate':
+      return migrateCommand(rest);
     case 'operator':
       return operatorCommand(rest);
     case 'worker':
