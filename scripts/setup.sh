@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything NutriFitCoach needs on a fresh Debian/Ubuntu machine, idempotently:
-#   - FFmpeg and the DejaVu font (Debian packages) when missing,
+#   - FFmpeg, the DejaVu font, PostgreSQL and Redis (Debian packages) when missing,
 #   - Node.js 24 from the npm registry's node-linux-<arch> package into .tools/node24
 #     (the package the `node@24` meta-package installs; used when the machine's node is older),
 #   - the npm dependencies (TensorFlow.js with its WebAssembly backend, the MoveNet weights).
@@ -16,9 +16,12 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 missing_debs=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missing_debs+=(ffmpeg)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing_debs+=(fonts-dejavu-core)
+# The integration tests start a real PostgreSQL server and a real Redis of their own.
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null 2>&1 || missing_debs+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing_debs+=(redis-server)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
-    log "Please install: ${missing_debs[*]} (no apt-get here; on macOS: brew install ffmpeg)"; exit 1
+    log "Please install: ${missing_debs[*]} (no apt-get here; on macOS: brew install ffmpeg postgresql redis)"; exit 1
   fi
   log "installing ${missing_debs[*]} from Debian's packages"
   as_root apt-get update -qq
