@@ -25,7 +25,8 @@ import {
 } from '../services/api/auth/plugin.js';
 import { authRoutes } from '../services/api/auth/routes.js';
 import { createTokenService, type TokenServiceOptions } from '../services/api/auth/tokens.js';
-import { errors, isApiError } from '../services/api/errors.js';
+import { errorHandler } from '../services/api/error-handler.js';
+import { errors } from '../services/api/errors.js';
 import { errorResponses } from '../services/api/schemas/error.js';
 import { openDatabase } from '../services/platform/db/database.js';
 import { migrateToLatest } from '../services/platform/db/migrate.js';
@@ -46,22 +47,7 @@ const secretBytes = new TextEncoder().encode(String(tokenOptions.secret));
 /** The app under test: what app.ts does for auth, plus one owned resource to read. */
 async function buildApp(db: Kysely<Database>): Promise<FastifyInstance> {
   const app = Fastify({ logger: false }).withTypeProvider<TypeBoxTypeProvider>();
-  // Stands in for app.ts's handler: ApiError → its status and { error }, validation → 400.
-  app.setErrorHandler((error, _request, reply) => {
-    if (isApiError(error)) {
-      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message } });
-    }
-    const fastifyError = error as { validation?: unknown; statusCode?: number; code?: string; message: string };
-    if (fastifyError.validation) {
-      return reply.code(400).send({ error: { code: 'VALIDATION_FAILED', message: fastifyError.message } });
-    }
-    if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500) {
-      return reply
-        .code(fastifyError.statusCode)
-        .send({ error: { code: fastifyError.code ?? 'BAD_REQUEST', message: fastifyError.message } });
-    }
-    return reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
-  });
+  app.setErrorHandler(errorHandler);
   await app.register(swagger, {
     openapi: {
       info: { title: 'nfc', version: 'test' },
@@ -327,6 +313,9 @@ for (const [name, open] of Object.entries(backends)) {
         { email: unique('long'), password: 'x'.repeat(129) },
         { email: `${'a'.repeat(250)}@example.com`, password: PASSWORD },
         { email: 42, password: PASSWORD },
+        // Non-ASCII look-alikes (Kelvin sign, long s): lower-cased differently by JS and SQL, refused up front.
+        { email: `\u212Aelvin-${randomUUID().slice(0, 8)}@example.com`, password: PASSWORD },
+        { email: `\u017Fquat-${randomUUID().slice(0, 8)}@example.com`, password: PASSWORD },
         { email: unique('nopassword') },
         [],
         'a string',
@@ -346,6 +335,7 @@ for (const [name, open] of Object.entries(backends)) {
         });
         assert.equal(response.statusCode, 400, `${url} ${JSON.stringify(payload)}: ${response.body}`);
         assert.equal(code(response), 'VALIDATION_FAILED');
+        assert.ok(Array.isArray(response.json().error.details?.problems), 'the problems are in the body');
       }
       const malformed = await app.inject({
         method: 'POST',
@@ -356,6 +346,8 @@ for (const [name, open] of Object.entries(backends)) {
       assert.equal(malformed.statusCode, 400, malformed.body);
       const at128 = await register(unique('max'), 'é'.repeat(128));
       assert.equal(at128.statusCode, 201, 'a 128-character password is allowed');
+      const oddChars = await register(unique('odd'), 'nul\u0000 tab\t emoji \u{1F3CB}');
+      assert.equal(oddChars.statusCode, 201, oddChars.body);
       const badId = await app.inject({ url: '/v1/uploads/not-a-uuid', headers: { authorization: 'Bearer x.y.z' } });
       assert.ok(badId.statusCode < 500, badId.body);
     });
