@@ -61,7 +61,8 @@ export interface AnalysesTable {
   results: Json<Record<string, unknown> | null>;
   message: string | null;
   error_code: string | null;
-  attempts: number;
+  /** 0 by default: an insert may leave it out. */
+  attempts: Generated<number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
   started_at: Date | null;
