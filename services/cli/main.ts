@@ -1,19 +1,19 @@
 /**
- * `nfc`: the command line. Commands sit on top of every other part of the project; today
- * `analyze` runs the engine locally (later: `serve`, `worker`, `migrate`).
+ * `nfc`: the command line. Commands sit on top of every other part of the project.
  */
 import { createRequire } from 'node:module';
-import { ANALYZE_HELP, analyzeCommand } from './analyze-command.js';
 import { EXIT } from './exit-codes.js';
-import { migrateCommand } from './migrate-command.js';
-import { operatorCommand } from './operator-command.js';
 import { UsageError } from './usage-error.js';
-import { workerCommand } from './worker-command.js';
 
-const HELP = `nfc — NutriFitCoach video analysis
+// Each command is imported when it runs: `nfc operator` must not carry the engine, the API
+// server and their dependencies (together ~140 MB of resident memory it would never use).
+
+const help = (analyzeHelp: string) => `nfc — NutriFitCoach video analysis
 
 Usage:
   nfc analyze <video> [options]   analyse an exercise video on this machine
+  nfc serve [--port N] [--data DIR] start the API (embedded by default: no servers needed)
+  nfc submit <video> [--server URL] upload a video to the API, follow the analysis, print the report
   nfc worker job --namespace NS --name NAME
                                   run one VideoAnalysis in a Kubernetes Job (the operator starts these)
   nfc operator                    run the VideoAnalysis operator (configured by NFC_* environment variables)
@@ -22,19 +22,23 @@ Usage:
   nfc --version                   print the version
   nfc --help                      this help
 
-${ANALYZE_HELP.split('\n').slice(2).join('\n')}`;
+${analyzeHelp.split('\n').slice(2).join('\n')}`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'analyze':
-      return analyzeCommand(rest);
+      return (await import('./analyze-command.js')).analyzeCommand(rest);
     case 'migrate':
-      return migrateCommand(rest);
+      return (await import('./migrate-command.js')).migrateCommand(rest);
     case 'operator':
-      return operatorCommand(rest);
+      return (await import('./operator-command.js')).operatorCommand(rest);
+    case 'serve':
+      return (await import('./serve-command.js')).serveCommand(rest);
+    case 'submit':
+      return (await import('./submit-command.js')).submitCommand(rest);
     case 'worker':
-      return workerCommand(rest);
+      return (await import('./worker-command.js')).workerCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(
@@ -45,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(`${HELP}\n`);
+      process.stdout.write(`${help((await import('./analyze-command.js')).ANALYZE_HELP)}\n`);
       return command === undefined ? EXIT.USAGE : EXIT.OK;
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -1,0 +1,60 @@
+/**
+ * Where dispatcher updates land: each is written into its row (in arrival order per analysis,
+ * retried while the database is unreachable) and then published to this replica's SSE streams.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../platform/db/schema.js';
+import type { Logger } from '../../platform/logging.js';
+import type { AnalysisUpdate } from '../dispatch/dispatcher.js';
+import { applyUpdate } from './repository.js';
+import type { AnalysisUpdateBus } from './update-bus.js';
+import { toAnalysisView } from './view.js';
+
+export class AnalysisUpdateSink {
+  /** The tail of each analysis' chain of pending writes. */
+  readonly #chains = new Map<string, Promise<void>>();
+  #stopped = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly bus: AnalysisUpdateBus,
+    private readonly log: Logger,
+  ) {}
+
+  /** Queues the update; never throws (failures are logged after retries). */
+  accept = (update: AnalysisUpdate): void => {
+    const id = update.analysisId;
+    const previous = this.#chains.get(id) ?? Promise.resolve();
+    const next = previous.then(() => this.#write(update));
+    this.#chains.set(id, next);
+    void next.finally(() => {
+      if (this.#chains.get(id) === next) this.#chains.delete(id);
+    });
+  };
+
+  /** Resolves when every update accepted so far is written (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.#chains.size > 0) await Promise.allSettled([...this.#chains.values()]);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  async #write(update: AnalysisUpdate): Promise<void> {
+    // ~1 minute of retries covers a database restart; an update lost after that is repaired by
+    // the next one (each carries the full state the source knows).
+    for (let attempt = 1; attempt <= 12 && !this.#stopped; attempt++) {
+      try {
+        const row = await applyUpdate(this.db, update);
+        if (row) this.bus.publish(toAnalysisView(row));
+        return;
+      } catch (err) {
+        this.log.warn({ err, analysis: update.analysisId, attempt }, 'could not record analysis update; retrying');
+        await sleep(Math.min(10_000, 250 * 2 ** (attempt - 1)));
+      }
+    }
+    this.log.error({ analysis: update.analysisId, update }, 'analysis update dropped');
+  }
+}

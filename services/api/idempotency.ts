@@ -1,0 +1,90 @@
+/**
+ * `Idempotency-Key` for the POSTs that create something (uploads, analyses): the first request
+ * with a key runs and its response is stored; the same request sent again with that key gets
+ * the stored response (header `Idempotent-Replayed: true`) instead of creating a second one.
+ * A key reused for a different request is refused (422), and a retry that arrives while the
+ * first is still running gets 409. A request that fails does not keep its key, so it can be
+ * retried. Keys are per user and kept for 24 hours.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Database } from '../platform/db/schema.js';
+import type { Viewer } from './analyses/repository.js';
+import { errors } from './errors.js';
+
+const RETENTION_MS = 24 * 3600 * 1000;
+
+export interface Created<B> {
+  status: number;
+  body: B;
+}
+
+export async function withIdempotency<B>(
+  db: Kysely<Database>,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  viewer: Viewer,
+  run: () => Promise<Created<B>>,
+): Promise<B> {
+  const key = headerValue(request.headers['idempotency-key']);
+  if (key === undefined) return send(reply, await run());
+  if (key.length === 0 || key.length > 255) throw errors.validation('Idempotency-Key must be 1 to 255 characters');
+
+  const fingerprint = fingerprintOf(request);
+  await db
+    .deleteFrom('idempotency_keys')
+    .where('user_id', '=', viewer.id)
+    .where('key', '=', key)
+    .where('created_at', '<', new Date(Date.now() - RETENTION_MS))
+    .execute();
+  const claimed = await db
+    .insertInto('idempotency_keys')
+    .values({ user_id: viewer.id, key, fingerprint, status_code: null, response: null })
+    .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+    .returning('key')
+    .executeTakeFirst();
+  if (!claimed) {
+    const stored = await db
+      .selectFrom('idempotency_keys')
+      .selectAll()
+      .where('user_id', '=', viewer.id)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    if (!stored) throw errors.idempotencyInFlight();
+    if (stored.fingerprint !== fingerprint) throw errors.idempotencyMismatch();
+    if (stored.status_code === null) throw errors.idempotencyInFlight();
+    reply.header('idempotent-replayed', 'true');
+    return send(reply, { status: stored.status_code, body: stored.response as B });
+  }
+  try {
+    const result = await run();
+    await db
+      .updateTable('idempotency_keys')
+      .set({ status_code: result.status, response: JSON.stringify(result.body) })
+      .where('user_id', '=', viewer.id)
+      .where('key', '=', key)
+      .execute();
+    return send(reply, result);
+  } catch (err) {
+    await db.deleteFrom('idempotency_keys').where('user_id', '=', viewer.id).where('key', '=', key).execute();
+    throw err;
+  }
+}
+
+function send<B>(reply: FastifyReply, result: Created<B>): B {
+  reply.code(result.status);
+  return result.body;
+}
+
+/** Method, route and JSON body: a multipart body is not read twice, so it is not part of it. */
+function fingerprintOf(request: FastifyRequest): string {
+  const body = request.isMultipart() ? '' : JSON.stringify(request.body ?? null);
+  return createHash('sha256')
+    .update(`${request.method} ${request.routeOptions.url ?? request.url}\n${body}`)
+    .digest('hex');
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
