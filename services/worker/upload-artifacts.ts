@@ -7,8 +7,8 @@
 import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Report } from '../analysis/report/schema.js';
-import type { ObjectStore } from '../platform/object-store/object-store.js';
 import { formatS3Uri, keyUnder } from '../platform/object-store/s3-uri.js';
+import type { ObjectStorage } from '../platform/object-store/storage.js';
 
 export interface Uploaded {
   /** s3:// URI of report.json. */
@@ -20,7 +20,8 @@ export interface Uploaded {
 }
 
 export async function uploadArtifacts(args: {
-  store: ObjectStore;
+  /** S3 or disk: only uploads are needed. */
+  store: Pick<ObjectStorage, 'uploadFile'>;
   report: Report;
   bucket: string;
   prefix: string;

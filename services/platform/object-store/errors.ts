@@ -143,3 +143,37 @@ function firstNestedCode(errors: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Turns a failed S3 call into an ObjectStoreError with a message a person can act on
+ * (`operation` of `s3://bucket/key` failed, and why). An ObjectStoreError passes through.
+ */
+export function wrapS3Error(
+  operation: string,
+  bucket: string,
+  key: string,
+  err: unknown,
+  endpoint?: string,
+): ObjectStoreError {
+  if (isObjectStoreError(err)) return err;
+  const { kind, code, httpStatus, network } = classifyS3Error(err);
+  const where = `s3://${bucket}/${key}`;
+  const detail = err instanceof Error && err.message && err.message !== code ? `: ${err.message}` : '';
+  const message =
+    code === 'NoSuchKey' || code === 'NotFound'
+      ? `${where} does not exist`
+      : code === 'NoSuchBucket'
+        ? `bucket "${bucket}" does not exist`
+        : code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch'
+          ? `access to ${where} denied (${code}): check the S3 credentials and the bucket policy`
+          : network
+            ? `object store ${endpoint ?? 'S3'} unreachable during ${operation} of ${where} (${code}${detail})`
+            : `S3 ${operation} of ${where} failed (${code}${detail})`;
+  return new ObjectStoreError(
+    message,
+    code,
+    kind,
+    { operation, bucket, key, ...(httpStatus !== undefined ? { httpStatus } : {}) },
+    err,
+  );
+}

@@ -1,61 +1,60 @@
 /**
- * S3 access for the worker, the operator's finalizer and the API: streaming download to a
- * file, file upload, delete-by-prefix. Works with AWS S3 and S3-compatible servers (MinIO).
- * Every failure is an ObjectStoreError classified transient or permanent; transient ones are
- * retried here with exponential backoff (the SDK's own retry is off, because it cannot rewind
- * a file stream it already sent).
+ * S3 access for the worker, the operator's finalizer and the API (the S3 `ObjectStorage`):
+ * streaming download to a file, file upload, streaming upload of a request body, presigned
+ * URLs, delete-by-prefix. Works with AWS S3 and S3-compatible servers (MinIO). Every failure is
+ * an ObjectStoreError classified transient or permanent; transient ones are retried here with
+ * exponential backoff (the SDK's own retry is off, because it cannot rewind a file stream it
+ * already sent — except for `putStream`'s parts, which are buffers).
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { ObjectStoreConfig } from './config.js';
-import { classifyS3Error, isObjectStoreError, ObjectStoreError } from './errors.js';
+import { contentTypeOf } from './content-types.js';
+import { isObjectStoreError, ObjectStoreError, wrapS3Error } from './errors.js';
+import { presignS3Get, presignS3Put } from './s3-presign.js';
+import { s3StreamUpload } from './s3-stream-upload.js';
 import { formatS3Uri } from './s3-uri.js';
+import type { ObjectInfo, ObjectStorage, SignedUrl } from './storage.js';
 
-export interface ObjectInfo {
-  size: number;
-  contentType?: string;
+export type { ObjectInfo } from './storage.js';
+
+/** Tuning for `putStream` (tests use small parts). */
+export interface ObjectStoreOptions {
+  /** Multipart part size in bytes (at least 5 MiB); default 8 MiB. */
+  partSize?: number;
+  /** Parts uploaded at once per `putStream`; default 2. */
+  queueSize?: number;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.json': 'application/json',
-  '.csv': 'text/csv; charset=utf-8',
-  '.png': 'image/png',
-  '.mp4': 'video/mp4',
-  '.mov': 'video/quicktime',
-  '.webm': 'video/webm',
-  '.mkv': 'video/x-matroska',
-};
-
-export class ObjectStore {
+export class ObjectStore implements ObjectStorage {
   readonly client: S3Client;
   readonly #config: ObjectStoreConfig;
+  readonly #options: ObjectStoreOptions;
+  #uploadClient: S3Client | undefined;
 
-  constructor(config: ObjectStoreConfig) {
+  constructor(config: ObjectStoreConfig, options: ObjectStoreOptions = {}) {
     this.#config = config;
-    this.client = new S3Client({
-      region: config.region,
-      forcePathStyle: config.forcePathStyle,
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      ...(config.credentials ? { credentials: config.credentials } : {}),
-      maxAttempts: 1,
-      // S3-compatible servers differ in which checksums they accept: send them only where the
-      // API requires one (DeleteObjects), as SDKs did before 2025.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
-    });
+    this.#options = options;
+    this.client = newClient(config, 1);
+  }
+
+  uri(bucket: string, key: string): string {
+    return formatS3Uri(bucket, key);
   }
 
   /**
@@ -108,7 +107,7 @@ export class ObjectStore {
   /** Uploads a local file (streamed; re-read from disk on a retry). */
   async uploadFile(bucket: string, key: string, file: string, contentType?: string): Promise<void> {
     const { size } = await stat(file);
-    const type = contentType ?? CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const type = contentType ?? contentTypeOf(file);
     await this.#attempt('upload', bucket, key, async () => {
       await this.client.send(
         new PutObjectCommand({
@@ -132,6 +131,105 @@ export class ObjectStore {
     } catch (err) {
       if (isObjectStoreError(err) && (err.code === 'NotFound' || err.code === 'NoSuchKey')) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * Streams `body` into the object as a multipart upload (never the whole body in memory).
+   * Over `maxBytes` (ObjectTooLarge), when `signal` aborts (Aborted) or when `body` fails
+   * (BodyStreamFailed), `body` is destroyed, the upload aborted and no object is left under
+   * `key`; the promise rejects. Parts are retried by the SDK; the body as a whole is not.
+   */
+  async putStream(
+    bucket: string,
+    key: string,
+    body: Readable,
+    options: { contentType?: string; maxBytes?: number; signal?: AbortSignal },
+  ): Promise<{ bytes: number }> {
+    this.#uploadClient ??= newClient(this.#config, this.#config.maxAttempts);
+    return s3StreamUpload({
+      client: this.#uploadClient,
+      bucket,
+      key,
+      body,
+      ...options,
+      ...this.#options,
+      ...(this.#config.endpoint ? { endpoint: this.#config.endpoint } : {}),
+    });
+  }
+
+  /** The object's bytes as a stream, with its size and type; a missing object rejects with NoSuchKey. */
+  async getStream(bucket: string, key: string): Promise<{ body: Readable; info: ObjectInfo }> {
+    return this.#attempt('download', bucket, key, async () => {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!(res.Body instanceof Readable)) throw new Error('GetObject returned no Node.js stream');
+      return {
+        body: res.Body,
+        info: { size: res.ContentLength ?? 0, ...(res.ContentType ? { contentType: res.ContentType } : {}) },
+      };
+    });
+  }
+
+  /** Deletes one object; a missing one is not an error (as in S3). */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    await this.#attempt('delete', bucket, key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+    );
+  }
+
+  /** A presigned GET; with `filename`, browsers download it under that name. */
+  presignGet(bucket: string, key: string, options: { expiresSeconds: number; filename?: string }): Promise<SignedUrl> {
+    return presignS3Get(this.client, bucket, key, options);
+  }
+
+  /**
+   * A presigned PUT bound to `contentType` (the client must send that Content-Type header).
+   * S3 cannot enforce `maxBytes` on a presigned PUT: check the size (`head`) before using it.
+   */
+  presignPut(
+    bucket: string,
+    key: string,
+    options: { expiresSeconds: number; contentType: string; maxBytes?: number },
+  ): Promise<SignedUrl> {
+    return presignS3Put(this.client, bucket, key, options);
+  }
+
+  /** Creates the bucket unless this account already has it. */
+  async ensureBucket(bucket: string): Promise<void> {
+    const region = this.#config.region;
+    await this.#attempt('create-bucket', bucket, '', async () => {
+      try {
+        await this.client.send(
+          new CreateBucketCommand({
+            Bucket: bucket,
+            // us-east-1 is the one region S3 wants no location constraint for.
+            ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
+          }),
+        );
+      } catch (err) {
+        if (err instanceof BucketAlreadyOwnedByYou || (err as { name?: string }).name === 'BucketAlreadyOwnedByYou') {
+          return;
+        }
+        throw err;
+      }
+    });
+  }
+
+  /** One HeadBucket, no retry, at most `timeoutMs` (for /readyz). */
+  async ping(bucket: string, options: { timeoutMs?: number } = {}): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), {
+        abortSignal: AbortSignal.timeout(options.timeoutMs ?? 2_000),
+      });
+    } catch (err) {
+      // HeadBucket's 404 has no body, so no code: name it.
+      const missing = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
+      throw missing
+        ? new ObjectStoreError(`bucket "${bucket}" does not exist`, 'NoSuchBucket', 'permanent', {
+            operation: 'ping',
+            bucket,
+          })
+        : wrapS3Error('ping', bucket, '', err, this.#config.endpoint);
     }
   }
 
@@ -178,6 +276,7 @@ export class ObjectStore {
 
   destroy(): void {
     this.client.destroy();
+    this.#uploadClient?.destroy();
   }
 
   /** Runs one S3 operation, retrying transient failures; every failure leaves as an ObjectStoreError. */
@@ -186,35 +285,26 @@ export class ObjectStore {
       try {
         return await fn();
       } catch (err) {
-        const error = this.#wrap(operation, bucket, key, err);
+        const error = wrapS3Error(operation, bucket, key, err, this.#config.endpoint);
         if (error.kind === 'permanent' || attempt >= this.#config.maxAttempts) throw error;
         // 200 ms, 400 ms, 800 ms… (at most 5 s), with jitter so retries of many workers spread out.
         await sleep(Math.min(5_000, 200 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
       }
     }
   }
+}
 
-  #wrap(operation: string, bucket: string, key: string, err: unknown): ObjectStoreError {
-    if (isObjectStoreError(err)) return err;
-    const { kind, code, httpStatus, network } = classifyS3Error(err);
-    const where = formatS3Uri(bucket, key);
-    const detail = err instanceof Error && err.message && err.message !== code ? `: ${err.message}` : '';
-    const message =
-      code === 'NoSuchKey' || code === 'NotFound'
-        ? `${where} does not exist`
-        : code === 'NoSuchBucket'
-          ? `bucket "${bucket}" does not exist`
-          : code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch'
-            ? `access to ${where} denied (${code}): check the S3 credentials and the bucket policy`
-            : network
-              ? `object store ${this.#config.endpoint ?? 'S3'} unreachable during ${operation} of ${where} (${code}${detail})`
-              : `S3 ${operation} of ${where} failed (${code}${detail})`;
-    return new ObjectStoreError(
-      message,
-      code,
-      kind,
-      { operation, bucket, key, ...(httpStatus !== undefined ? { httpStatus } : {}) },
-      err,
-    );
-  }
+function newClient(config: ObjectStoreConfig, maxAttempts: number): S3Client {
+  return new S3Client({
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+    maxAttempts,
+    // S3-compatible servers differ in which checksums they accept: send them only where the
+    // API requires one (DeleteObjects), as SDKs did before 2025.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
+  });
 }
