@@ -21,7 +21,6 @@ import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kuber
 import { pino } from 'pino';
 import { loadConfig } from '../operator/config.js';
 import { Informer, type ListPage } from '../operator/loop/informer.js';
-import { OperatorKubeConfig } from '../operator/loop/kube-client.js';
 import type { CachedObject, JobObject, VideoAnalysisObject } from '../operator/loop/objects.js';
 import { buildJob } from '../operator/plan/job-spec.js';
 import type { Desired } from '../operator/plan/types.js';
@@ -239,7 +238,7 @@ async function main(): Promise<void> {
   });
   try {
     process.stdout.write(`control plane up in ${((performance.now() - cpStarted) / 1000).toFixed(1)} s\n`);
-    const kc = OperatorKubeConfig.from(cp.kubeConfig());
+    const kc = cp.kubeConfig();
     await installCrd(kc);
     const custom = kc.makeApiClient(CustomObjectsApi);
     const batch = kc.makeApiClient(BatchV1Api);
@@ -261,6 +260,7 @@ async function main(): Promise<void> {
     });
     await op.waitForLog(/became leader/);
     const requestsBefore = await apiRequests(op);
+    const idleRss = op.peakRssBytes();
     const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
     const jobs = trackJobs(kc, 'bench-operator', count, batch);
     const succeeded = trackSucceeded(kc, 'bench-operator', count);
@@ -284,6 +284,7 @@ async function main(): Promise<void> {
     const allSucceeded = await succeeded.done;
     clearInterval(ticker);
     const rss = op.peakRssBytes();
+    if (process.env.BENCH_OPERATOR_HEAP_SNAPSHOT) await heapSnapshot(op.pid);
     const final = await op.metrics();
     const heapUsed = final.nodejs_heap_size_used_bytes ?? 0;
     const heapTotal = final.nodejs_heap_size_total_bytes ?? 0;
@@ -333,6 +334,7 @@ async function main(): Promise<void> {
       `all ${count} finished            ${s(opFinished).padStart(10)}   ${s(dFinished).padStart(12)}   ${(opFinished / dFinished).toFixed(2)}×   (operator: VideoAnalysis Succeeded; direct: Job Complete)`,
       `apply of ${count} resources      ${s(applied - started).padStart(10)}`,
       `throughput                    ${((count / opFinished) * 1000).toFixed(0).padStart(7)} /s   ${((count / dFinished) * 1000).toFixed(0).padStart(9)} /s`,
+      `operator peak RSS idle        ${idleRss ? `${(idleRss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (started, caches synced, leader, before the first apply)`,
       `operator peak RSS             ${rss ? `${(rss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (V8 heap at the end: ${(heapUsed / 1024 / 1024).toFixed(0)} MB used of ${(heapTotal / 1024 / 1024).toFixed(0)} MB)`,
       `operator API requests         ${totalRequests} (${(totalRequests / count).toFixed(2)} per resource): ${Object.entries(
         delta,
@@ -345,6 +347,25 @@ async function main(): Promise<void> {
     process.stdout.write(lines.join('\n'));
   } finally {
     await cp.stop();
+  }
+}
+
+/** Asks the operator (started with --heapsnapshot-signal=SIGUSR2) for a heap snapshot; waits for it. */
+async function heapSnapshot(pid: number): Promise<void> {
+  const { readdirSync, statSync } = await import('node:fs');
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  const before = new Set(readdirSync('.'));
+  process.kill(pid, 'SIGUSR2');
+  let last = -1;
+  for (;;) {
+    await sleep(1000);
+    const file = readdirSync('.').find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    const size = file ? statSync(file).size : -1;
+    if (file && size === last && size > 0) {
+      process.stderr.write(`heap snapshot: ${file} (${(size / 1e6).toFixed(0)} MB)\n`);
+      return;
+    }
+    last = size;
   }
 }
 

@@ -8,14 +8,58 @@
  * that a hung connection cannot stretch that. A graceful stop releases the Lease so a standby
  * takes over at once.
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiErrorStatus } from '../services/platform/kube/client.js';
 import { jittered, sleep } from './loop/backoff.js';
 import { errorSummary } from './loop/informer.js';
+import { apiErrorStatus, type KubeConnection, microTime } from './loop/kube-connection.js';
+
+/** A coordination.k8s.io/v1 Lease as JSON (times are RFC 3339 microsecond strings). */
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+  spec?: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+/** The Lease calls leader election makes. */
+class LeaseApi {
+  constructor(
+    private readonly conn: KubeConnection,
+    private readonly namespace: string,
+    private readonly name: string,
+  ) {}
+  private get collection(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`;
+  }
+  read(): Promise<Lease> {
+    return this.conn.request('GET', `${this.collection}/${this.name}`);
+  }
+  create(spec: Lease['spec']): Promise<Lease> {
+    return this.conn.request('POST', this.collection, {
+      body: {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.name, namespace: this.namespace },
+        spec,
+      },
+    });
+  }
+  /** Replaces `lease` (guarded by its resourceVersion: 409 when someone wrote in between). */
+  replace(lease: Lease, spec: Lease['spec']): Promise<Lease> {
+    return this.conn.request('PUT', `${this.collection}/${this.name}`, {
+      body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease, spec },
+    });
+  }
+}
 
 export interface LeaderElectionOptions {
-  kubeConfig: KubeConfig;
+  connection: KubeConnection;
   namespace: string;
   name: string;
   identity: string;
@@ -26,13 +70,13 @@ export interface LeaderElectionOptions {
 }
 
 export class LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly api: LeaseApi;
   private observed?: { resourceVersion: string; at: number; holder: string; durationMs: number };
   private leading = false;
-  private lease?: V1Lease;
+  private lease?: Lease;
 
   constructor(private readonly opts: LeaderElectionOptions) {
-    this.api = opts.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = new LeaseApi(opts.connection, opts.namespace, opts.name);
   }
 
   get isLeader(): boolean {
@@ -92,15 +136,14 @@ export class LeaderElector {
     if (!this.leading || !this.lease) return;
     this.leading = false;
     try {
-      const now = new V1MicroTime();
+      const now = microTime();
       await this.bounded(
-        this.api.replaceNamespacedLease({
-          namespace: this.opts.namespace,
-          name: this.opts.name,
-          body: {
-            ...this.lease,
-            spec: { ...this.lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
-          },
+        this.api.replace(this.lease, {
+          ...this.lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: now,
+          acquireTime: now,
         }),
       );
       this.opts.log.info({ lease: this.leaseRef() }, 'leadership released');
@@ -128,11 +171,11 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const { namespace, name, identity, leaseDurationSeconds, log } = this.opts;
+    const { identity, leaseDurationSeconds, log } = this.opts;
     const now = Date.now();
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.bounded(this.api.readNamespacedLease({ namespace, name }));
+      lease = await this.bounded(this.api.read());
     } catch (err) {
       if (apiErrorStatus(err) !== 404) {
         log.warn({ err: errorSummary(err) }, 'could not read the lease');
@@ -140,18 +183,12 @@ export class LeaderElector {
       }
       try {
         this.lease = await this.bounded(
-          this.api.createNamespacedLease({
-            namespace,
-            body: {
-              metadata: { name, namespace },
-              spec: {
-                holderIdentity: identity,
-                leaseDurationSeconds,
-                acquireTime: new V1MicroTime(now),
-                renewTime: new V1MicroTime(now),
-                leaseTransitions: 0,
-              },
-            },
+          this.api.create({
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
           }),
         );
         this.observe(this.lease, now);
@@ -171,20 +208,13 @@ export class LeaderElector {
     const mine = holder === identity;
     try {
       this.lease = await this.bounded(
-        this.api.replaceNamespacedLease({
-          namespace,
-          name,
-          body: {
-            ...lease,
-            spec: {
-              ...spec,
-              holderIdentity: identity,
-              leaseDurationSeconds,
-              renewTime: new V1MicroTime(now),
-              acquireTime: mine && spec.acquireTime ? spec.acquireTime : new V1MicroTime(now),
-              leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
-            },
-          },
+        this.api.replace(lease, {
+          ...spec,
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          renewTime: microTime(now),
+          acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(now),
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
         }),
       );
       this.observe(this.lease, now);
@@ -197,7 +227,7 @@ export class LeaderElector {
   }
 
   /** Remembers when (on our clock) the record last changed. */
-  private observe(lease: V1Lease, now: number): void {
+  private observe(lease: Lease, now: number): void {
     const resourceVersion = lease.metadata?.resourceVersion ?? '';
     if (this.observed?.resourceVersion === resourceVersion) return;
     this.observed = {

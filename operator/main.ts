@@ -4,17 +4,14 @@
  * finishes what it is doing, releases the Lease) or loses the Lease (stops at once, exit 1, so
  * that Kubernetes restarts it as a candidate).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { kubeConfigFromEnv } from '../services/platform/kube/client.js';
 import { createLogger } from '../services/platform/logging.js';
-import { objectStoreConfigFromEnv } from '../services/platform/object-store/config.js';
-import { ObjectStore } from '../services/platform/object-store/object-store.js';
+import { type ObjectStoreConfig, objectStoreConfigFromEnv } from '../services/platform/object-store/config.js';
 import { loadConfig } from './config.js';
 import { startHealthServer } from './health.js';
 import { LeaderElector } from './leader-election.js';
 import { Controller } from './loop/controller.js';
-import { OperatorKubeConfig } from './loop/kube-client.js';
+import { type ConnectionSettings, connectionFromEnv, KubeConnection } from './loop/kube-connection.js';
 import type { ArtifactStore } from './loop/reconciler.js';
 import { OperatorMetrics } from './metrics.js';
 
@@ -23,7 +20,8 @@ export interface RunOperatorOptions {
   /** Aborting it stops the operator gracefully. */
   signal: AbortSignal;
   log?: Logger;
-  kubeConfig?: KubeConfig;
+  /** Default: from KUBECONFIG, else the Pod's service account. */
+  connection?: ConnectionSettings;
   store?: ArtifactStore;
 }
 
@@ -31,8 +29,8 @@ export interface RunOperatorOptions {
 export async function runOperator(opts: RunOperatorOptions): Promise<number> {
   const config = loadConfig(opts.env);
   const log = opts.log ?? createLogger(opts.env, { component: 'operator' });
-  const kubeConfig = OperatorKubeConfig.from(opts.kubeConfig ?? kubeConfigFromEnv(opts.env));
-  const store = opts.store ?? new ObjectStore(objectStoreConfigFromEnv(opts.env));
+  const connection = new KubeConnection(opts.connection ?? connectionFromEnv(opts.env));
+  const store = opts.store ?? lazyObjectStore(objectStoreConfigFromEnv(opts.env));
   const startedAt = Date.now();
 
   let elector: LeaderElector | undefined;
@@ -49,8 +47,8 @@ export async function runOperator(opts: RunOperatorOptions): Promise<number> {
       ),
     isLeader: () => controller?.isLeading ?? false,
   });
-  kubeConfig.onRequest = (method, watch) => metrics.apiRequests.inc({ verb: watch ? 'WATCH' : method });
-  controller = new Controller({ config, kubeConfig, log, metrics, store });
+  connection.onRequest = (method, watch) => metrics.apiRequests.inc({ verb: watch ? 'WATCH' : method });
+  controller = new Controller({ config, connection, log, metrics, store });
   const running = controller;
 
   const health = await startHealthServer(
@@ -89,7 +87,7 @@ export async function runOperator(opts: RunOperatorOptions): Promise<number> {
     } else {
       const le = config.leaderElection;
       elector = new LeaderElector({
-        kubeConfig,
+        connection,
         namespace: le.leaseNamespace,
         name: le.leaseName,
         identity: le.identity,
@@ -119,8 +117,26 @@ export async function runOperator(opts: RunOperatorOptions): Promise<number> {
     health.server.closeAllConnections();
     await closed;
     (store as { destroy?: () => void }).destroy?.();
-    await kubeConfig.close();
+    await connection.close();
     log.info('operator stopped');
   }
   return exitCode;
+}
+
+/**
+ * The object store, loaded on the first cleanup: the S3 SDK costs ~35 MB of resident memory,
+ * and most operators never delete artifacts (cleanupPolicy Retain is the default). The settings
+ * are checked at start all the same.
+ */
+function lazyObjectStore(config: ObjectStoreConfig): ArtifactStore & { destroy(): void } {
+  let store: Promise<{ deletePrefix(bucket: string, prefix: string): Promise<number>; destroy(): void }> | undefined;
+  return {
+    async deletePrefix(bucket, prefix) {
+      store ??= import('../services/platform/object-store/object-store.js').then((m) => new m.ObjectStore(config));
+      return (await store).deletePrefix(bucket, prefix);
+    },
+    destroy() {
+      void store?.then((s) => s.destroy());
+    },
+  };
 }

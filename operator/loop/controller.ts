@@ -13,7 +13,7 @@ import { EventRecorder } from './events.js';
 import { errorSummary, Informer, type WatchEnd } from './informer.js';
 import { InformerSet } from './informer-set.js';
 import { JOB_SELECTOR, KubeApi } from './kube-api.js';
-import type { OperatorKubeConfig } from './kube-client.js';
+import type { KubeConnection } from './kube-connection.js';
 import { Mutex } from './mutex.js';
 import {
   type CachedObject,
@@ -34,7 +34,7 @@ const WATCH_BACKOFF = { baseMs: 500, maxMs: 30_000 };
 
 export interface ControllerOptions {
   config: Readonly<Config>;
-  kubeConfig: OperatorKubeConfig;
+  connection: KubeConnection;
   log: Logger;
   metrics?: OperatorMetrics;
   store?: ArtifactStore;
@@ -63,9 +63,10 @@ export class Controller {
   private admitScheduled = false;
 
   constructor(private readonly opts: ControllerOptions) {
-    const { config, kubeConfig, log, metrics } = opts;
+    const { config, connection, log, metrics } = opts;
+    const kubeConfig = connection.asWatchConfig();
     this.log = log;
-    const api = new KubeApi(kubeConfig, config.leaderElection.identity);
+    const api = new KubeApi(connection, config.leaderElection.identity);
     this.queue = new WorkQueue({ baseMs: config.retryBaseMilliseconds, maxMs: config.retryMaxSeconds * 1000 });
     const namespaces = config.watchNamespaces.length > 0 ? config.watchNamespaces : [''];
     const informers = <T extends CachedObject>(
@@ -96,7 +97,7 @@ export class Controller {
                 // Silence may be a connection that died without a word: later requests get new ones.
                 if (reason === 'timeout') {
                   log.warn({ watch: resource, namespace: ns || undefined }, 'watch went silent; renewing connections');
-                  void kubeConfig.resetConnections();
+                  void connection.resetConnections();
                 }
               },
             }),

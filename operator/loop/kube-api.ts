@@ -1,19 +1,12 @@
 /**
- * The API calls the operator makes, in one place: lists for the informers (raw JSON through
- * CustomObjectsApi, which also serves built-in groups such as batch/v1), Job creation, merge
- * patches of finalizers and status, and events.k8s.io Events.
+ * The API calls the operator makes, in one place, as raw JSON over its KubeConnection: paged
+ * lists for the informers, a fresh read, Job creation, merge patches of finalizers and status,
+ * and events.k8s.io Events.
  */
-import {
-  BatchV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  type KubeConfig,
-  type V1Job,
-  V1MicroTime,
-} from '@kubernetes/client-node';
-import { MERGE_PATCH } from '../../services/platform/kube/client.js';
+import type { V1Job } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type VideoAnalysisStatus } from '../../services/platform/kube/video-analysis.js';
 import type { ListPage } from './informer.js';
+import { type KubeConnection, microTime } from './kube-connection.js';
 import type { JobObject, VideoAnalysisObject } from './objects.js';
 
 /** Label on every worker Job (set by the plan's Job builder): the Job informer watches only these. */
@@ -27,20 +20,16 @@ export interface EventInput {
   message: string;
 }
 
+const MERGE_PATCH = 'application/merge-patch+json';
+const FIELD_MANAGER = 'nfc-operator';
+
 export class KubeApi {
-  readonly custom: CustomObjectsApi;
-  readonly batch: BatchV1Api;
-  readonly events: EventsV1Api;
   private eventCounter = 0;
 
   constructor(
-    kc: KubeConfig,
+    private readonly conn: KubeConnection,
     private readonly identity: string,
-  ) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.batch = kc.makeApiClient(BatchV1Api);
-    this.events = kc.makeApiClient(EventsV1Api);
-  }
+  ) {}
 
   videoAnalysesPath(namespace?: string): string {
     return `/apis/${GROUP}/${VERSION}${namespace ? `/namespaces/${namespace}` : ''}/${PLURAL}`;
@@ -51,90 +40,59 @@ export class KubeApi {
   }
 
   listVideoAnalyses(namespace?: string): (token?: string) => Promise<ListPage<VideoAnalysisObject>> {
-    return (token) => this.list(GROUP, VERSION, PLURAL, namespace, undefined, token);
+    return (token) => this.list(this.videoAnalysesPath(namespace), undefined, token);
   }
 
   listJobs(namespace?: string): (token?: string) => Promise<ListPage<JobObject>> {
-    return (token) => this.list('batch', 'v1', 'jobs', namespace, JOB_SELECTOR, token);
+    return (token) => this.list(this.jobsPath(namespace), JOB_SELECTOR, token);
   }
 
-  private async list<T>(
-    group: string,
-    version: string,
-    plural: string,
-    namespace: string | undefined,
-    labelSelector: string | undefined,
-    token: string | undefined,
-  ): Promise<ListPage<T>> {
-    const common = {
-      group,
-      version,
-      plural,
-      limit: PAGE,
-      ...(labelSelector ? { labelSelector } : {}),
-      ...(token ? { _continue: token } : {}),
-    };
-    return (await (namespace
-      ? this.custom.listNamespacedCustomObject({ ...common, namespace })
-      : this.custom.listClusterCustomObject(common))) as ListPage<T>;
+  private list<T>(path: string, labelSelector: string | undefined, token: string | undefined): Promise<ListPage<T>> {
+    return this.conn.request<ListPage<T>>('GET', path, {
+      query: { limit: PAGE, labelSelector, continue: token },
+    });
   }
 
   /** One VideoAnalysis as the API server has it now (not as the cache last saw it). */
-  async getAnalysis(namespace: string, name: string): Promise<VideoAnalysisObject> {
-    return (await this.custom.getNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace,
-      name,
-    })) as VideoAnalysisObject;
+  getAnalysis(namespace: string, name: string): Promise<VideoAnalysisObject> {
+    return this.conn.request('GET', `${this.videoAnalysesPath(namespace)}/${name}`);
   }
 
   async createJob(job: V1Job): Promise<void> {
-    await this.batch.createNamespacedJob({ namespace: job.metadata?.namespace ?? 'default', body: job });
+    await this.conn.request('POST', this.jobsPath(job.metadata?.namespace ?? 'default'), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: job,
+    });
   }
 
   /** Merge patch of the status subresource with only the fields given. */
-  async patchStatus(va: VideoAnalysisObject, status: Partial<VideoAnalysisStatus>): Promise<VideoAnalysisObject> {
-    return (await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace: va.metadata.namespace ?? 'default',
-        name: va.metadata.name,
-        body: { status },
-        fieldManager: 'nfc-operator',
-      },
-      MERGE_PATCH,
-    )) as VideoAnalysisObject;
+  patchStatus(va: VideoAnalysisObject, status: Partial<VideoAnalysisStatus>): Promise<VideoAnalysisObject> {
+    return this.conn.request('PATCH', `${this.analysisPath(va)}/status`, {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { status },
+      contentType: MERGE_PATCH,
+    });
   }
 
   /** Sets the finalizer list, guarded by the resourceVersion the decision was made on (409 if stale). */
-  async setFinalizers(va: VideoAnalysisObject, finalizers: string[]): Promise<VideoAnalysisObject> {
-    return (await this.custom.patchNamespacedCustomObject(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace: va.metadata.namespace ?? 'default',
-        name: va.metadata.name,
-        body: { metadata: { finalizers, resourceVersion: va.metadata.resourceVersion } },
-        fieldManager: 'nfc-operator',
-      },
-      MERGE_PATCH,
-    )) as VideoAnalysisObject;
+  setFinalizers(va: VideoAnalysisObject, finalizers: string[]): Promise<VideoAnalysisObject> {
+    return this.conn.request('PATCH', this.analysisPath(va), {
+      query: { fieldManager: FIELD_MANAGER },
+      body: { metadata: { finalizers, resourceVersion: va.metadata.resourceVersion } },
+      contentType: MERGE_PATCH,
+    });
   }
 
   /** An events.k8s.io/v1 Event about `va` (named as client-go names them: object name + time). */
   async createEvent(va: VideoAnalysisObject, event: EventInput): Promise<void> {
     const namespace = va.metadata.namespace ?? 'default';
     const suffix = (BigInt(Date.now()) * 1_000_000n + BigInt(this.eventCounter++ % 1_000_000)).toString(16);
-    await this.events.createNamespacedEvent({
-      namespace,
+    await this.conn.request('POST', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
       body: {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
         metadata: { name: `${va.metadata.name.slice(0, 200)}.${suffix}`, namespace },
-        eventTime: new V1MicroTime(),
+        eventTime: microTime(),
         reportingController: `${GROUP}/operator`,
         reportingInstance: this.identity.slice(0, 128),
         action: 'Reconcile',
@@ -151,5 +109,9 @@ export class KubeApi {
         },
       },
     });
+  }
+
+  private analysisPath(va: VideoAnalysisObject): string {
+    return `${this.videoAnalysesPath(va.metadata.namespace ?? 'default')}/${va.metadata.name}`;
   }
 }

@@ -12,7 +12,6 @@
  * created, so that Jobs are created in queue order.
  */
 import type { Logger } from 'pino';
-import { apiErrorStatus } from '../../services/platform/kube/client.js';
 import type { VideoAnalysisStatus } from '../../services/platform/kube/video-analysis.js';
 import { conditionsWith } from '../plan/conditions.js';
 import { jobNameFor } from '../plan/job-spec.js';
@@ -21,6 +20,7 @@ import { type Action, FINALIZER, type Observed, type OperatorConfig } from '../p
 import { type AdmissionIndex, isWaiting } from './admission.js';
 import type { EventRecorder } from './events.js';
 import type { KubeApi } from './kube-api.js';
+import { apiErrorStatus } from './kube-connection.js';
 import type { Mutex } from './mutex.js';
 import { type JobObject, slimAnalysis, type VideoAnalysisObject } from './objects.js';
 import { isOwnedBy, observeJob } from './observe.js';

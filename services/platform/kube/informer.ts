@@ -9,7 +9,9 @@
  *   is never lost (nor kept after its deletion) because a watch dropped an event.
  * Lists and watch events are both raw JSON (see cached-object.ts); the watch is client-node's Watch.
  */
-import { type KubeConfig, Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+// The Watch module alone: the package's index loads the whole generated client (~90 MB resident).
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { Logger } from 'pino';
 import { backoffDelay, jittered, sleep } from './backoff.js';
 import { type CachedObject, keyOf, objectKey } from './cached-object.js';
