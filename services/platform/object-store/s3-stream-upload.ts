@@ -1,19 +1,18 @@
 /**
- * `putStream` for S3: a multipart upload (lib-storage's Upload) fed from the guarded body, so at
+ * `putStream` for S3: a multipart upload (s3-multipart.ts) fed from the guarded body, so at
  * most `queueSize + 1` parts of `partSize` bytes are in memory whatever the body's size. A body
  * smaller than one part goes up as a single PutObject.
  *
- * On any failure nothing is left behind: the multipart upload is aborted (lib-storage does it;
- * it is repeated here in case that request failed), and when the whole body had already been
- * read — so a PutObject or CompleteMultipartUpload may have reached the server — the object is
- * deleted too.
+ * On any failure nothing is left behind: the multipart upload is aborted, and when the whole
+ * body had already been read — so a PutObject or CompleteMultipartUpload may have reached the
+ * server — the object is deleted too.
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AbortMultipartUploadCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { classifyS3Error, ObjectStoreError, wrapS3Error } from './errors.js';
 import { guardBody } from './guard-body.js';
+import { uploadInParts } from './s3-multipart.js';
 import { formatS3Uri } from './s3-uri.js';
 
 /** 8 MiB parts: few requests for a video, little memory per upload. */
@@ -47,20 +46,19 @@ export async function s3StreamUpload(args: S3StreamUploadArgs): Promise<{ bytes:
       ...(args.signal ? { signal: args.signal } : {}),
     },
   );
-  const upload = new Upload({
-    client,
-    params: {
-      Bucket: bucket,
-      Key: key,
-      Body: guard.stream,
-      ...(args.contentType ? { ContentType: args.contentType } : {}),
-    },
-    partSize: args.partSize ?? DEFAULT_PART_SIZE,
-    queueSize: args.queueSize ?? DEFAULT_QUEUE_SIZE,
-    leavePartsOnError: false,
-  });
+  let uploadId: string | undefined;
   try {
-    await upload.done();
+    await uploadInParts(guard.stream, {
+      client,
+      bucket,
+      key,
+      ...(args.contentType ? { contentType: args.contentType } : {}),
+      partSize: args.partSize ?? DEFAULT_PART_SIZE,
+      queueSize: args.queueSize ?? DEFAULT_QUEUE_SIZE,
+      onUploadId: (id) => {
+        uploadId = id;
+      },
+    });
     // An abort that came after the last byte, while the object was being committed, still
     // means "do not keep it".
     if (guard.failure) throw guard.failure;
@@ -68,7 +66,7 @@ export async function s3StreamUpload(args: S3StreamUploadArgs): Promise<{ bytes:
   } catch (err) {
     const error = guard.failure ?? wrapS3Error('upload', bucket, key, err, args.endpoint);
     guard.stop(error);
-    const leftover = await cleanUp(client, bucket, key, upload.uploadId, guard.ended);
+    const leftover = await cleanUp(client, bucket, key, uploadId, guard.ended);
     if (leftover === undefined) throw error;
     throw new ObjectStoreError(
       `${error.message}; removing what was uploaded failed too (${leftover})`,
