@@ -16,6 +16,8 @@ export interface InlineThreadInput {
   storage: ObjectStorageConfig;
   scratchDir: string;
   workers?: number;
+  /** The API's log level (the thread logs like its parent). */
+  logLevel: string;
 }
 
 export type InlineThreadMessage =
@@ -29,7 +31,7 @@ async function main(input: InlineThreadInput): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('inline-thread.ts runs as a worker thread');
   const post = (message: InlineThreadMessage) => port.postMessage(message);
-  const log = createLogger(process.env, { analysis: input.task.analysisId, thread: 'inline' });
+  const log = createLogger({ LOG_LEVEL: input.logLevel }, { analysis: input.task.analysisId, thread: 'inline' });
   const storage = openObjectStorage(input.storage);
   let lastSent = 0;
   try {

@@ -82,6 +82,7 @@ export class InlineDispatcher implements Dispatcher {
       task,
       storage: this.options.storage,
       scratchDir: this.options.scratchDir,
+      logLevel: this.options.log.level,
       ...(this.options.workers !== undefined ? { workers: this.options.workers } : {}),
     };
     const thread = new Worker(new URL('../../worker/inline-thread.ts', import.meta.url), { workerData: input });
