@@ -1,0 +1,120 @@
+/**
+ * One AnalysisTask, start to finish, for the queue and inline workers: download the video from
+ * object storage to a fresh directory under the scratch directory (size-capped), run the engine,
+ * upload the outputs under the same keys as the Job mode (report.json last), and return the
+ * report's headline and the object keys. The scratch directory is removed however it ends.
+ *
+ * Failures are thrown as they come (EngineError, ObjectStoreError, AbortError…): the caller
+ * classifies them with `describeFailure` (permanent: never retried; transient: retried).
+ */
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { DEFAULT_LIMITS } from '../analysis/limits.js';
+import { analyzeVideo } from '../analysis/pipeline.js';
+import type { Report } from '../analysis/report/schema.js';
+import type { ExerciseChoice } from '../analysis/reps/exercises.js';
+import type {
+  AnalysisProgress,
+  AnalysisResults,
+  AnalysisSummary,
+  AnalysisTask,
+  AnalysisTaskResult,
+} from '../platform/analysis-task.js';
+import type { Logger } from '../platform/logging.js';
+import { parseS3Uri } from '../platform/object-store/s3-uri.js';
+import type { ObjectStorage } from '../platform/object-store/storage.js';
+import type { Backend } from './config.js';
+import { uploadArtifacts } from './upload-artifacts.js';
+
+export interface AnalysisTaskDeps {
+  storage: ObjectStorage;
+  /** A fresh `nfc-task-*` directory is made (and removed) under it for each task. */
+  scratchDir: string;
+  /** Decode + pose worker threads (default: the engine's). */
+  workers?: number;
+  backend?: Backend;
+  /** Stops the analysis (cancellation, shutdown): the task rejects with an AbortError. */
+  signal?: AbortSignal;
+  log: Logger;
+  /** Every frame the engine finishes: throttle before sending it anywhere. */
+  onProgress?: (progress: AnalysisProgress) => void;
+}
+
+/** Runs one analysis; resolves with its summary and where its outputs are, or rejects. */
+export async function runAnalysisTask(task: AnalysisTask, deps: AnalysisTaskDeps): Promise<AnalysisTaskResult> {
+  const { storage, log, signal } = deps;
+  const { source, output } = task;
+  const sourceUri = storage.uri(source.bucket, source.key);
+  await mkdir(deps.scratchDir, { recursive: true });
+  const workDir = await mkdtemp(join(deps.scratchDir, 'nfc-task-'));
+  try {
+    signal?.throwIfAborted();
+    // The key's extension is kept (only a hint: the probe checks the real container format).
+    const ext = extname(source.key).toLowerCase();
+    const video = join(workDir, `source${/^\.[a-z0-9]{1,5}$/.test(ext) ? ext : ''}`);
+    const started = performance.now();
+    // The engine's own size cap, checked before the download fills the scratch volume.
+    const { bytes } = await storage.downloadToFile(source.bucket, source.key, video, {
+      maxBytes: DEFAULT_LIMITS.maxBytes,
+    });
+    log.info({ source: sourceUri, bytes, ms: Math.round(performance.now() - started) }, 'video downloaded');
+    signal?.throwIfAborted();
+
+    const report = await analyzeVideo(video, {
+      exercise: task.exercise as ExerciseChoice,
+      fps: task.fps,
+      outDir: join(workDir, 'out'),
+      ...(deps.workers !== undefined ? { workers: deps.workers } : {}),
+      ...(deps.backend && deps.backend !== 'auto' ? { backend: deps.backend } : {}),
+      ...(signal ? { signal } : {}),
+      onProgress: ({ stage, framesDone, framesTotal }) => {
+        if (stage !== 'probe') deps.onProgress?.({ framesDone, framesTotal });
+      },
+    });
+    log.info(
+      { reps: report.summary.reps, exercise: report.summary.exercise, backend: report.engine.backend },
+      'analysis done',
+    );
+    signal?.throwIfAborted();
+
+    const uploaded = await uploadArtifacts({
+      store: storage,
+      report,
+      bucket: output.bucket,
+      prefix: output.prefix,
+      sourceUri,
+    });
+    log.info({ report: uploaded.report, thumbnails: uploaded.thumbnails.length }, 'outputs uploaded');
+    return {
+      summary: summaryOf(report, task),
+      results: resultsOf(uploaded.uploadedReport, output),
+    };
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** The report's headline (what the analysis row and the list endpoint show). */
+export function summaryOf(report: Report, task: Pick<AnalysisTask, 'exercise'>): AnalysisSummary {
+  return {
+    exercise: report.summary.exercise ?? task.exercise,
+    reps: report.summary.reps,
+    partialReps: report.summary.partialReps,
+    durationSeconds: report.summary.durationSeconds,
+    score: report.summary.score,
+    faults: report.summary.faults,
+    message: report.summary.message,
+  };
+}
+
+/** Object keys (not URIs) of the uploaded files, from the report as uploaded. */
+function resultsOf(report: Report, output: AnalysisTask['output']): AnalysisResults {
+  const key = (uri: string) => parseS3Uri(uri)?.key ?? uri;
+  return {
+    bucket: output.bucket,
+    prefix: output.prefix,
+    report: key(report.files.report),
+    thumbnails: report.files.thumbnails.map(key),
+    framesCsv: key(report.files.framesCsv),
+  };
+}

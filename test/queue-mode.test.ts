@@ -1,0 +1,335 @@
+/**
+ * The `queue` dispatch mode end to end on real parts: a real Redis (redis-server, append-only
+ * file), a real MinIO, real `nfc worker queue` processes (bin/nfc), and the API's
+ * QueueDispatcher in this process. Each test checks what a user would see: the updates the API
+ * would write into the analysis row (status, progress, reps, message, code), and the objects
+ * in the bucket.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { ENGINE_ERROR_CODES } from '../services/analysis/errors.js';
+import type { Report } from '../services/analysis/report/schema.js';
+import type { AnalysisUpdate } from '../services/api/dispatch/dispatcher.js';
+import { QueueDispatcher } from '../services/api/dispatch/queue.js';
+import type { AnalysisTask } from '../services/platform/analysis-task.js';
+import { createLogger } from '../services/platform/logging.js';
+import { redisConfigFromEnv } from '../services/platform/queue/config.js';
+import { clip, REPO_ROOT } from './support/clips.js';
+import { type Minio, startMinio } from './support/minio.js';
+import { trackProcessGroup } from './support/process-cleanup.js';
+import { type RedisServer, startRedis } from './support/redis.js';
+import { eventually } from './support/wait.js';
+
+const SQUAT = clip('formfit_squat.mp4');
+/** Short locks so a killed worker's job comes back within seconds (production: 15 s). */
+const LOCK_MS = 4_000;
+
+describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', { timeout: 600_000 }, () => {
+  let redis: RedisServer;
+  let minio: Minio;
+  let s3: S3Client;
+  let dispatcher: QueueDispatcher;
+  let scratch: string;
+  const updates: AnalysisUpdate[] = [];
+  /** When each update arrived (diagnostics). */
+  const arrivals: string[] = [];
+  const workers: WorkerProcess[] = [];
+
+  before(async () => {
+    [redis, minio] = await Promise.all([startRedis(), startMinio()]);
+    s3 = minio.client();
+    scratch = await mkdtemp(join(tmpdir(), 'nfc-queue-scratch-'));
+    await s3.send(new CreateBucketCommand({ Bucket: 'videos' }));
+    await s3.send(new CreateBucketCommand({ Bucket: 'results' }));
+    await s3.send(new PutObjectCommand({ Bucket: 'videos', Key: 'uploads/squat.mp4', Body: readFileSync(SQUAT.path) }));
+    // A few KB of garbage named .mp4.
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'videos',
+        Key: 'uploads/corrupt.mp4',
+        Body: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)),
+      }),
+    );
+    dispatcher = new QueueDispatcher({
+      redis: redisConfigFromEnv(redis.env),
+      log: createLogger({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    });
+    await dispatcher.start((u) => {
+      updates.push(u);
+      arrivals.push(`${new Date().toISOString()} ${JSON.stringify(u).slice(0, 160)}`);
+    });
+    await dispatcher.ready();
+  });
+
+  after(async () => {
+    await Promise.all(workers.map((w) => w.kill('SIGKILL')));
+    await dispatcher?.stop();
+    s3?.destroy();
+    await Promise.all([redis?.stop(), minio?.stop()]);
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  function startWorker(extraEnv: Record<string, string> = {}): WorkerProcess {
+    const w = spawnWorker({
+      ...redis.env,
+      ...minio.env,
+      NFC_WORKERS: '1',
+      NFC_WORKER_CONCURRENCY: '1',
+      NFC_QUEUE_LOCK_MS: String(LOCK_MS),
+      NFC_SCRATCH_DIR: scratch,
+      ...extraEnv,
+    });
+    workers.push(w);
+    return w;
+  }
+
+  function task(source: string): AnalysisTask {
+    const analysisId = randomUUID();
+    return {
+      analysisId,
+      source: { bucket: 'videos', key: `uploads/${source}` },
+      exercise: 'squat',
+      fps: 10,
+      output: { bucket: 'results', prefix: `analyses/${analysisId}/` },
+    };
+  }
+
+  const updatesOf = (id: string) => updates.filter((u) => u.analysisId === id);
+  const finalUpdate = (id: string, timeoutMs: number, w: WorkerProcess) =>
+    explained(w, arrivals, () =>
+      eventually(
+        `analysis ${id} finished`,
+        timeoutMs,
+        async () =>
+          updatesOf(id).find((u) => u.status === 'succeeded' || u.status === 'failed' || u.status === 'cancelled'),
+        200,
+      ),
+    );
+  /** The first update saying frames were analysed: the analysis is well under way. */
+  const firstProgress = (id: string, w: WorkerProcess) =>
+    explained(w, arrivals, () =>
+      eventually(`first progress of ${id}`, 120_000, async () =>
+        updatesOf(id).find((u) => u.progress && u.progress.framesDone > 0),
+      ),
+    );
+
+  async function keysUnder(prefix: string): Promise<string[]> {
+    const res = await s3.send(new ListObjectsV2Command({ Bucket: 'results', Prefix: prefix }));
+    return (res.Contents ?? []).map((o) => o.Key as string).sort();
+  }
+
+  async function reportOf(key: string): Promise<Report> {
+    const res = await s3.send(new GetObjectCommand({ Bucket: 'results', Key: key }));
+    return JSON.parse(await (res.Body as { transformToString(): Promise<string> }).transformToString()) as Report;
+  }
+
+  test('a clip submitted twice is analysed once: running with progress, then succeeded with its reps and files', async () => {
+    const worker = startWorker();
+    const t = task('squat.mp4');
+    await dispatcher.submit(t);
+    await dispatcher.submit(t); // a retried request: same job id, nothing new
+    const done = await finalUpdate(t.analysisId, 180_000, worker);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    assert.equal(done.summary?.reps, SQUAT.reps);
+    assert.equal(done.summary?.exercise, 'squat');
+    assert.equal(done.attempts, 1);
+    assert.ok(done.finishedAt, 'finishedAt');
+
+    const seen = updatesOf(t.analysisId);
+    const running = seen.find((u) => u.status === 'running' && u.startedAt);
+    assert.ok(running, `a running update with startedAt: ${JSON.stringify(seen)}`);
+    const progress = seen.filter((u) => u.progress).map((u) => u.progress);
+    assert.ok(progress.length >= 2, `progress updates: ${JSON.stringify(progress)}`);
+    const last = progress.at(-1);
+    assert.ok(last && last.framesTotal > 0 && last.framesDone === last.framesTotal, JSON.stringify(last));
+    assert.equal(seen.filter((u) => u.status === 'succeeded').length, 1, 'succeeded once');
+    assert.equal(seen.filter((u) => u.status === 'running' && !u.progress).length, 1, 'started once');
+
+    // The same keys as the Job mode, report.json naming them.
+    const prefix = `analyses/${t.analysisId}/`;
+    const thumbs = Array.from(
+      { length: SQUAT.reps },
+      (_, i) => `${prefix}thumbnails/rep-${String(i + 1).padStart(2, '0')}.png`,
+    );
+    assert.deepEqual(done.results, {
+      bucket: 'results',
+      prefix,
+      report: `${prefix}report.json`,
+      framesCsv: `${prefix}frames.csv`,
+      thumbnails: thumbs,
+    });
+    assert.deepEqual(
+      await keysUnder(prefix),
+      [`${prefix}chart.png`, `${prefix}frames.csv`, `${prefix}report.json`, ...thumbs].sort(),
+    );
+    const report = await reportOf(`${prefix}report.json`);
+    assert.equal(report.summary.reps, SQUAT.reps);
+    assert.equal(report.video.file, 's3://videos/uploads/squat.mp4');
+    assert.equal(report.files.thumbnails[0], `s3://results/${thumbs[0]}`);
+    for (const key of thumbs) await s3.send(new HeadObjectCommand({ Bucket: 'results', Key: key }));
+
+    await worker.stop();
+    assert.equal(worker.exitCode(), 0, worker.logTail());
+  });
+
+  test('a corrupt video fails at once (one attempt, no retry) with a clear message and code', async () => {
+    const worker = startWorker();
+    const t = task('corrupt.mp4');
+    await dispatcher.submit(t);
+    const done = await finalUpdate(t.analysisId, 60_000, worker);
+    assert.equal(done.status, 'failed', JSON.stringify(done));
+    assert.equal(done.attempts, 1);
+    assert.ok(
+      done.errorCode && ENGINE_ERROR_CODES[done.errorCode as keyof typeof ENGINE_ERROR_CODES] === 'bad-input',
+      JSON.stringify(done),
+    );
+    assert.match(done.message ?? '', /cannot be analysed/);
+    assert.doesNotMatch(done.message ?? '', /^\[/, 'the code is not left in the message');
+    assert.equal(updatesOf(t.analysisId).filter((u) => u.status === 'queued').length, 0, 'never retried');
+    assert.deepEqual(await keysUnder(`analyses/${t.analysisId}/`), []);
+    await worker.stop();
+  });
+
+  test('a worker killed (SIGKILL) mid-analysis: another worker takes the job over and exactly one report exists', async () => {
+    const first = startWorker();
+    const t = task('squat.mp4');
+    await dispatcher.submit(t);
+    await firstProgress(t.analysisId, first);
+    await first.kill('SIGKILL');
+    const killedAt = Date.now();
+    const second = startWorker();
+    const done = await finalUpdate(t.analysisId, 180_000, second);
+    assert.equal(done.status, 'succeeded', `${JSON.stringify(done)}\n${second.logTail()}`);
+    assert.equal(done.summary?.reps, SQUAT.reps);
+
+    const seen = updatesOf(t.analysisId);
+    const stalled = seen.find((u) => u.status === 'queued' && /stopped responding/.test(u.message ?? ''));
+    assert.ok(stalled, `the user is told the worker stopped: ${JSON.stringify(seen)}`);
+    const starts = seen.filter((u) => u.status === 'running' && !u.progress);
+    assert.equal(starts.length, 2, 'started twice');
+    assert.equal(starts[1]?.attempts, 2);
+    assert.equal(seen.filter((u) => u.status === 'succeeded').length, 1, 'succeeded once');
+    const restartedAt = Date.parse(starts[1]?.startedAt ?? '');
+    const recoveryMs = restartedAt - killedAt;
+    console.log(
+      `# killed worker's job running again on another worker after ${(recoveryMs / 1000).toFixed(1)} s (lock ${LOCK_MS / 1000} s)`,
+    );
+    assert.ok(recoveryMs < 2 * LOCK_MS + 8_000, `recovered after ${recoveryMs} ms`);
+
+    const keys = await keysUnder(`analyses/${t.analysisId}/`);
+    assert.equal(keys.filter((k) => k.endsWith('report.json')).length, 1, keys.join('\n'));
+    assert.equal(keys.filter((k) => k.includes('/thumbnails/')).length, SQUAT.reps, keys.join('\n'));
+    await second.stop();
+  });
+
+  test('Redis restarted while the first of three analyses runs: all three finish, nothing lost', async () => {
+    const worker = startWorker();
+    const tasks = [task('squat.mp4'), task('squat.mp4'), task('squat.mp4')];
+    for (const t of tasks) await dispatcher.submit(t);
+    const firstId = (tasks[0] as AnalysisTask).analysisId;
+    await firstProgress(firstId, worker);
+    const oldPid = redis.pid;
+    await redis.restart({ downMs: 1_000 });
+    assert.notEqual(redis.pid, oldPid);
+    for (const t of tasks) {
+      const done = await finalUpdate(t.analysisId, 240_000, worker);
+      assert.equal(done.status, 'succeeded', `${JSON.stringify(done)}\n${worker.logTail()}`);
+      assert.equal(done.summary?.reps, SQUAT.reps);
+      const keys = await keysUnder(`analyses/${t.analysisId}/`);
+      assert.ok(keys.includes(`analyses/${t.analysisId}/report.json`), keys.join('\n'));
+    }
+    await dispatcher.ready();
+    await worker.stop();
+    assert.equal(worker.exitCode(), 0, worker.logTail());
+  });
+
+  test('cancel: a waiting analysis is removed, a running one stopped within seconds; neither leaves a report', async () => {
+    const worker = startWorker();
+    const running = task('squat.mp4');
+    const waiting = task('squat.mp4');
+    await dispatcher.submit(running);
+    await dispatcher.submit(waiting);
+    await firstProgress(running.analysisId, worker);
+    await dispatcher.cancel(waiting.analysisId);
+    const cancelledAt = Date.now();
+    await dispatcher.cancel(running.analysisId);
+    const a = await finalUpdate(running.analysisId, 30_000, worker);
+    const b = await finalUpdate(waiting.analysisId, 30_000, worker);
+    assert.equal(a.status, 'cancelled', JSON.stringify(a));
+    assert.equal(b.status, 'cancelled', JSON.stringify(b));
+    assert.ok(Date.now() - cancelledAt < 10_000, 'stopped within seconds');
+    assert.equal(updatesOf(waiting.analysisId).filter((u) => u.status === 'running').length, 0, 'never started');
+    assert.ok(!(await keysUnder(`analyses/${running.analysisId}/`)).some((k) => k.endsWith('report.json')));
+    await dispatcher.cancel(running.analysisId); // idempotent
+    await worker.stop();
+  });
+});
+
+/** Adds the worker's log to a failure. */
+async function explained<T>(worker: WorkerProcess, arrivals: string[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const seen = arrivals.slice(-15).join('\n');
+    throw new Error(`${(err as Error).message}\n--- updates ---\n${seen}\n--- worker log ---\n${worker.logTail()}`, {
+      cause: err,
+    });
+  }
+}
+
+interface WorkerProcess {
+  child: ChildProcess;
+  logTail(lines?: number): string;
+  exitCode(): number | null;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = spawn(join(REPO_ROOT, 'bin/nfc'), ['worker', 'queue'], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+  });
+  trackProcessGroup(child);
+  let log = '';
+  const append = (chunk: string) => {
+    log = (log + chunk).slice(-200_000);
+  };
+  child.stdout?.setEncoding('utf8').on('data', append);
+  child.stderr?.setEncoding('utf8').on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // SIGTERM to the worker only (as Kubernetes does to PID 1); SIGKILL to its whole group (ffmpeg too).
+  const signal = async (s: NodeJS.Signals) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(s === 'SIGKILL' ? -(child.pid as number) : (child.pid as number), s);
+    } catch {
+      // already gone
+    }
+    await exited;
+  };
+  return {
+    child,
+    logTail: (lines = 40) => log.trimEnd().split('\n').slice(-lines).join('\n'),
+    exitCode: () => child.exitCode,
+    stop: () => signal('SIGTERM'),
+    kill: signal,
+  };
+}
