@@ -190,6 +190,11 @@ upgrades (read back from the live Secret with lookup):
 {{- index $memo $memoKey -}}
 {{- end -}}
 
+{{/* The Secret holding the API's token-signing key. */}}
+{{- define "nfc.api.authSecretName" -}}
+{{- .Values.api.auth.existingSecret | default (printf "%s-auth" (include "nfc.componentName" (dict "root" . "component" "api"))) -}}
+{{- end -}}
+
 {{/* ---------------------------------------------------------------- datastores */}}
 
 {{/* PostgreSQL: host, port, database, user, secret name and key. */}}
