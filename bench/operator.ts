@@ -16,6 +16,7 @@
  *          --complete patch|kwok  --concurrency N (32 applies in flight)
  *          --operator-concurrency N (8 reconciles at once)
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -284,6 +285,7 @@ async function main(): Promise<void> {
     const allSucceeded = await succeeded.done;
     clearInterval(ticker);
     const rss = op.peakRssBytes();
+    const cpuSeconds = processCpuSeconds(op.pid);
     if (process.env.BENCH_OPERATOR_HEAP_SNAPSHOT) await heapSnapshot(op.pid);
     const final = await op.metrics();
     const heapUsed = final.nodejs_heap_size_used_bytes ?? 0;
@@ -336,6 +338,7 @@ async function main(): Promise<void> {
       `throughput                    ${((count / opFinished) * 1000).toFixed(0).padStart(7)} /s   ${((count / dFinished) * 1000).toFixed(0).padStart(9)} /s`,
       `operator peak RSS idle        ${idleRss ? `${(idleRss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (started, caches synced, leader, before the first apply)`,
       `operator peak RSS             ${rss ? `${(rss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (V8 heap at the end: ${(heapUsed / 1024 / 1024).toFixed(0)} MB used of ${(heapTotal / 1024 / 1024).toFixed(0)} MB)`,
+      `operator CPU time             ${cpuSeconds.toFixed(1)} s (user + system, from start)`,
       `operator API requests         ${totalRequests} (${(totalRequests / count).toFixed(2)} per resource): ${Object.entries(
         delta,
       )
@@ -347,6 +350,17 @@ async function main(): Promise<void> {
     process.stdout.write(lines.join('\n'));
   } finally {
     await cp.stop();
+  }
+}
+
+/** User + system CPU time of a process so far (/proc/PID/stat, in clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
   }
 }
 

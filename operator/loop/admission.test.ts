@@ -89,6 +89,52 @@ describe('AdmissionIndex', () => {
     assert.deepEqual(index(list, [job('has-job', 'a')]).waitingKeys(), []);
   });
 
+  it('while uncontended, new resources take slots without a walk over all; past the cap they wait', () => {
+    const list = [va('w0')];
+    const jobs: JobObject[] = [];
+    let walks = 0;
+    const idx = new AdmissionIndex(
+      {
+        analyses: () => {
+          walks++;
+          return list;
+        },
+        jobs: () => jobs,
+        jobOf: (v) => jobs.find((j) => j.metadata.name === jobNameFor(v.metadata.name)),
+      },
+      { maxRunning: 3, maxRunningPerNamespace: 3 },
+    );
+    assert.equal(idx.for(list[0] as VideoAnalysisObject).queuePosition, 0);
+    assert.equal(walks, 1);
+    for (const name of ['w1', 'w2']) {
+      const added = va(name);
+      list.push(added);
+      idx.analysisAdded(added);
+      assert.equal(idx.for(added).queuePosition, 0, name);
+    }
+    // A Job created for a counted resource, and slots freed, change nothing while uncontended.
+    const created: JobObject = {
+      ...job('w0', 'a'),
+      metadata: {
+        ...job('w0', 'a').metadata,
+        ownerReferences: [{ apiVersion: 'v1', kind: 'VideoAnalysis', name: 'w0', uid: 'u', controller: true }],
+      },
+    };
+    jobs.push(created);
+    idx.jobAdded(created);
+    idx.released();
+    assert.equal(walks, 1, 'no walk while uncontended');
+    assert.equal(idx.contended(), false);
+
+    // The fourth is over the cap of 3: a full walk, and it waits.
+    const over = va('w3', { created: '2026-01-01T00:00:09Z' });
+    list.push(over);
+    idx.analysisAdded(over);
+    assert.equal(idx.for(over).queuePosition, 2);
+    assert.equal(walks, 2);
+    assert.equal(idx.contended(), true);
+  });
+
   it('reads the priority annotation as an integer, 0 when absent or not one', () => {
     assert.equal(priorityOf(va('x', { priority: '7' })), 7);
     assert.equal(priorityOf(va('x', { priority: '-2' })), -2);

@@ -8,9 +8,16 @@
  * queue in order, each resource takes a slot when both its namespace and the cluster have one.
  * Those that got one are admitted now; the plan is handed `queuePosition` 0 for them and, for
  * the others, the number waiting ahead of them, which is always at least the free slots.
+ *
+ * The simulation walks every resource, so it is not redone for each change while the queue is
+ * uncontended (everything waiting fits in the free slots): then a new resource only adds one to
+ * the demand (running + waiting) and takes a slot if the demand stays within the caps, and a
+ * Job created, a Job finished or a resource finished can only keep or lower the demand. Without
+ * this, a burst of N new resources costs N full walks (O(N²) time and garbage).
  */
 import type { Admission } from '../plan/types.js';
-import { type JobObject, keyOf, type VideoAnalysisObject } from './objects.js';
+import { type JobObject, keyOf, objectKey, type VideoAnalysisObject } from './objects.js';
+import { ownerOf } from './observe.js';
 
 export const PRIORITY_ANNOTATION = 'nutrifitcoach.io/priority';
 
@@ -32,8 +39,17 @@ interface Snapshot {
   runningByNamespace: Map<string, number>;
   /** key → place in the queue and whether it takes a slot now. */
   waiting: Map<string, { ahead: number; admitted: boolean }>;
-  /** Admitted keys, in queue order. */
+  /** Admitted keys, in queue order (as of the last full walk). */
   admitted: string[];
+  /** Everything waiting was admitted: the caps hold the whole demand. */
+  uncontended: boolean;
+  /** Running + waiting, cluster-wide and per namespace (kept up to date while uncontended). */
+  demand: number;
+  demandByNamespace: Map<string, number>;
+  /** Resources counted in the demand: waiting, or owning an unfinished Job. */
+  counted: Set<string>;
+  /** `admitted` was given to the caller of admissible(). */
+  handedOut: boolean;
 }
 
 export class AdmissionIndex {
@@ -49,6 +65,41 @@ export class AdmissionIndex {
     this.snapshot = undefined;
   }
 
+  /** A resource appeared (watch ADDED). */
+  analysisAdded(va: VideoAnalysisObject): void {
+    const s = this.snapshot;
+    if (!s || !isWaiting(va) || this.inputs.jobOf(va)) return; // no new demand
+    const key = keyOf(va);
+    if (s.counted.has(key)) return;
+    const ns = va.metadata.namespace ?? '';
+    const nsDemand = s.demandByNamespace.get(ns) ?? 0;
+    if (!s.uncontended || s.demand >= this.limits.maxRunning || nsDemand >= this.limits.maxRunningPerNamespace) {
+      this.invalidate();
+      return;
+    }
+    s.demand++;
+    s.demandByNamespace.set(ns, nsDemand + 1);
+    s.counted.add(key);
+    s.waiting.set(key, { ahead: 0, admitted: true });
+  }
+
+  /** A Job of ours appeared (created here, or seen by the watch). */
+  jobAdded(job: JobObject): void {
+    const s = this.snapshot;
+    if (!s) return;
+    const owner = ownerOf(job);
+    const counted = owner !== undefined && s.counted.has(objectKey(owner.namespace, owner.name));
+    if (!s.uncontended || !(counted || isFinished(job))) this.invalidate();
+  }
+
+  /**
+   * A Job finished or went, or a resource finished, went or changed priority: the demand can
+   * only stay or fall, which matters only to those still waiting for a slot.
+   */
+  released(): void {
+    if (!this.snapshot?.uncontended) this.invalidate();
+  }
+
   for(va: VideoAnalysisObject): Admission {
     const s = this.current();
     const ns = va.metadata.namespace ?? '';
@@ -60,18 +111,23 @@ export class AdmissionIndex {
     };
   }
 
-  /** Keys of the waiting resources that would take a slot now, in queue order. */
+  /**
+   * Keys of the waiting resources that would take a slot now, in queue order — once per full
+   * walk: those admitted since (while uncontended) were queued as they appeared.
+   */
   admissible(): readonly string[] {
-    return this.current().admitted;
+    const s = this.current();
+    if (s.handedOut) return [];
+    s.handedOut = true;
+    return s.admitted;
   }
 
   /** More resources wait than there are free slots: the order of admission matters. */
   contended(): boolean {
-    const s = this.current();
-    return s.waiting.size > s.admitted.length;
+    return !this.current().uncontended;
   }
 
-  /** Keys of every waiting resource, in queue order. */
+  /** Keys of every waiting resource, in queue order (as of the last full walk). */
   waitingKeys(): string[] {
     return [...this.current().waiting.keys()];
   }
@@ -84,11 +140,14 @@ export class AdmissionIndex {
   private compute(): Snapshot {
     let running = 0;
     const runningByNamespace = new Map<string, number>();
+    const counted = new Set<string>();
     for (const job of this.inputs.jobs()) {
       if (isFinished(job)) continue;
       running++;
       const ns = job.metadata.namespace ?? '';
       runningByNamespace.set(ns, (runningByNamespace.get(ns) ?? 0) + 1);
+      const owner = ownerOf(job);
+      if (owner) counted.add(objectKey(owner.namespace, owner.name));
     }
 
     const waiting: QueueEntry[] = [];
@@ -96,6 +155,11 @@ export class AdmissionIndex {
       if (isWaiting(va) && !this.inputs.jobOf(va)) waiting.push(queueEntry(va));
     }
     waiting.sort(compareEntries);
+    const demandByNamespace = new Map(runningByNamespace);
+    for (const { key, namespace } of waiting) {
+      counted.add(key);
+      demandByNamespace.set(namespace, (demandByNamespace.get(namespace) ?? 0) + 1);
+    }
 
     let clusterFree = this.limits.maxRunning - running;
     const nsTaken = new Map<string, number>();
@@ -111,7 +175,17 @@ export class AdmissionIndex {
       }
       places.set(key, { ahead, admitted: takes });
     });
-    return { running, runningByNamespace, waiting: places, admitted };
+    return {
+      running,
+      runningByNamespace,
+      waiting: places,
+      admitted,
+      uncontended: admitted.length === waiting.length,
+      demand: running + waiting.length,
+      demandByNamespace,
+      counted,
+      handedOut: false,
+    };
   }
 }
 

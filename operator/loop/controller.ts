@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { OperatorMetrics } from '../metrics.js';
 import { jobNameFor } from '../plan/job-spec.js';
-import { AdmissionIndex, affectsAdmission, isFinished } from './admission.js';
+import { AdmissionIndex, affectsAdmission, isFinished, isWaiting } from './admission.js';
 import { EventRecorder } from './events.js';
 import { errorSummary, Informer, type WatchEnd } from './informer.js';
 import { InformerSet } from './informer-set.js';
@@ -238,17 +238,22 @@ export class Controller {
 
   private wire(): void {
     this.analyses.on({
-      add: (va) => this.changed(keyOf(va)),
+      add: (va) => {
+        this.admission.analysisAdded(va);
+        if (this.leading) this.queue.add(keyOf(va));
+      },
       update: (va, old) => {
         if (affectsAdmission(va, old)) {
-          this.admission.invalidate();
+          // Waiting again (its status cleared by hand) adds demand; anything else can only free slots.
+          if (isWaiting(va) && !isWaiting(old)) this.admission.invalidate();
+          else this.admission.released();
           this.admitSoon();
         }
         if (this.leading) this.queue.add(keyOf(va));
       },
       delete: (va) => {
         this.writes.forgetAnalysis(keyOf(va));
-        this.admission.invalidate();
+        this.admission.released();
         this.admitSoon();
       },
       relisted: () => {
@@ -259,17 +264,19 @@ export class Controller {
     this.jobs.on({
       add: (job) => {
         this.writes.dropPendingJob(job.metadata.namespace ?? '', job.metadata.name);
-        this.jobChanged(job);
+        this.admission.jobAdded(job);
+        this.enqueueOwner(job);
       },
       update: (job, old) => {
         if (isFinished(job) !== isFinished(old)) {
-          this.admission.invalidate();
+          this.admission.released();
           this.admitSoon();
         }
         this.enqueueOwner(job);
       },
       delete: (job) => {
-        this.jobChanged(job);
+        this.admission.released();
+        this.enqueueOwner(job);
         this.admitSoon();
       },
       relisted: () => {
@@ -277,16 +284,6 @@ export class Controller {
         this.admitSoon();
       },
     });
-  }
-
-  private changed(key: string): void {
-    this.admission.invalidate();
-    if (this.leading) this.queue.add(key);
-  }
-
-  private jobChanged(job: JobObject): void {
-    this.admission.invalidate();
-    this.enqueueOwner(job);
   }
 
   private enqueueOwner(job: JobObject): void {

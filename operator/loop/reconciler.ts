@@ -145,7 +145,7 @@ export class Reconciler {
           const ns = action.job.metadata?.namespace ?? 'default';
           const jobName = action.job.metadata?.name ?? '';
           this.d.writes.addPendingJob(action.job as JobObject);
-          this.d.admission.invalidate();
+          this.d.admission.jobAdded(action.job as JobObject);
           // The slot is taken (the pending Job counts); the lock stays only to keep creation order.
           if (!keepOrder) release?.();
           try {
