@@ -28,6 +28,8 @@ export interface TestApiOptions {
   env?: Record<string, string>;
   /** Reuse a data directory (restart tests); default a new temp dir. */
   dataDir?: string;
+  /** Another replica: use that server's PostgreSQL database instead of a new one. */
+  shareDatabaseWith?: TestApi;
 }
 
 export interface TestApi {
@@ -68,7 +70,11 @@ export async function startTestApi(options: TestApiOptions = {}): Promise<TestAp
     ...(options.redis ? options.redis.env : {}),
     ...options.env,
   };
-  if (options.postgres) {
+  if (options.shareDatabaseWith) {
+    for (const [name, value] of Object.entries(options.shareDatabaseWith.env)) {
+      if (name.startsWith('NFC_DATABASE_')) env[name] = value;
+    }
+  } else if (options.postgres) {
     const db = await options.postgres.createDatabase(`api_${randomUUID().slice(0, 8)}`);
     Object.assign(env, {
       NFC_DATABASE_HOST: db.host,
@@ -185,4 +191,46 @@ export async function readEvents<T>(
     }
   }
   return events;
+}
+
+/**
+ * Everything the API's store holds for uploads, to prove a refused or interrupted upload left
+ * nothing behind: the object keys of the videos bucket plus, for S3, `multipart:<key>` for each
+ * unfinished multipart upload; for the disk store, every file under the objects directory
+ * except the results bucket (temporary parts and metadata included).
+ */
+export async function storedUploadObjects(t: TestApi, minio?: Minio): Promise<string[]> {
+  const bucket = t.api.config.storage.videosBucket;
+  if (minio) {
+    const { ListObjectsV2Command, ListMultipartUploadsCommand } = await import('@aws-sdk/client-s3');
+    const s3 = minio.client();
+    try {
+      const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+      const pending = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+      return [
+        ...(objects.Contents ?? []).map((o) => String(o.Key)),
+        ...(pending.Uploads ?? []).map((u) => `multipart:${u.Key}`),
+      ];
+    } finally {
+      s3.destroy();
+    }
+  }
+  const { readdir } = await import('node:fs/promises');
+  const root = join(t.dataDir, 'objects');
+  const results = t.api.config.storage.resultsBucket;
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(root.length + 1))
+    .filter((p) => !p.startsWith(`${results}/`) && !p.startsWith(`.meta/${results}/`));
+}
+
+/** The user's id, read from the database by email (for rows a test writes directly). */
+export async function userId(t: TestApi, email: string): Promise<string> {
+  const row = await t.api.db
+    .selectFrom('users')
+    .select('id')
+    .where('email', '=', email.toLowerCase())
+    .executeTakeFirstOrThrow();
+  return row.id;
 }
