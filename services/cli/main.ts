@@ -12,10 +12,13 @@ const help = (analyzeHelp: string) => `nfc — NutriFitCoach video analysis
 
 Usage:
   nfc analyze <video> [options]   analyse an exercise video on this machine
-  nfc serve [--port N] [--data DIR] start the API (embedded by default: no servers needed)
-  nfc submit <video> [--server URL] upload a video to the API, follow the analysis, print the report
+  nfc serve [--port N] [--data DIR]
+                                  start the API (embedded by default: no servers needed)
+  nfc submit <video> [--server URL]
+                                  upload a video to the API, follow the analysis, print the report
   nfc worker job --namespace NS --name NAME
                                   run one VideoAnalysis in a Kubernetes Job (the operator starts these)
+  nfc worker queue                run a pool of analyses fed by the Redis queue (dispatch mode "queue")
   nfc operator                    run the VideoAnalysis operator (configured by NFC_* environment variables)
   nfc migrate [up|down [--steps N]|status] [--data DIR]
                                   apply, revert or list the API's database migrations
