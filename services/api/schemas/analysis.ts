@@ -4,11 +4,15 @@
  * same one the VideoAnalysis CRD uses.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import { EXERCISES } from '../../analysis/reps/exercises.js';
+import { VideoAnalysisSpec } from '../../platform/kube/video-analysis.js';
 
-export const ExerciseChoice = T.Union([...EXERCISES.map((e) => T.Literal(e)), T.Literal('auto')], {
-  description: 'The exercise in the video, or auto to detect it.',
-});
+/**
+ * Request fields that mean the same as in a VideoAnalysis come from its schema (the one source
+ * of truth, which also yields the CRD), so the API accepts exactly what the cluster accepts.
+ */
+const spec = VideoAnalysisSpec.properties;
+export const ExerciseChoice = spec.exercise;
+const SamplingFps = spec.sampling.properties.fps;
 
 export const AnalysisStatus = T.Union([
   T.Literal('queued'),
@@ -21,8 +25,8 @@ export const AnalysisStatus = T.Union([
 export const CreateAnalysisBody = T.Object(
   {
     uploadId: T.String({ format: 'uuid', description: 'A ready upload of yours (POST /v1/uploads).' }),
-    exercise: T.Optional(ExerciseChoice),
-    fps: T.Optional(T.Integer({ minimum: 1, maximum: 60, description: 'Frames analysed per second (default 15).' })),
+    exercise: ExerciseChoice,
+    fps: T.Optional(SamplingFps),
   },
   { additionalProperties: false },
 );
@@ -66,7 +70,7 @@ export const AnalysisListQuery = T.Object(
     limit: T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: T.Optional(T.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
     status: T.Optional(AnalysisStatus),
-    exercise: T.Optional(ExerciseChoice),
+    exercise: ExerciseChoice,
     createdAfter: T.Optional(T.String({ format: 'date-time' })),
     createdBefore: T.Optional(T.String({ format: 'date-time' })),
   },
