@@ -7,23 +7,15 @@
  * (`/v1/objects/<bucket>/<key>`), which checks them with `verifyDiskObjectSignature`.
  */
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, type Dirent, constants as fsConstants } from 'node:fs';
-import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { createReadStream, createWriteStream, constants as fsConstants } from 'node:fs';
+import { access, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { contentTypeOf, DEFAULT_CONTENT_TYPE } from './content-types.js';
 import { noSuchBucket, noSuchKey, wrapFsError } from './disk-errors.js';
-import {
-  bucketDir,
-  checkBucket,
-  type DiskObjectPaths,
-  keySegments,
-  metaBucketDir,
-  objectPaths,
-  prefixScope,
-  tmpDir,
-} from './disk-paths.js';
+import { commitObject, deleteByPrefix, isGone, pruneUp, readContentType, unlinkObject } from './disk-files.js';
+import { bucketDir, checkBucket, keySegments, metaBucketDir, objectPaths, prefixScope, tmpDir } from './disk-paths.js';
 import { type DiskSignatureCheck, signDiskObjectUrl, verifyDiskObjectSignature } from './disk-signature.js';
 import { isObjectStoreError, ObjectStoreError } from './errors.js';
 import { checkExpiresSeconds } from './expiry.js';
@@ -92,11 +84,14 @@ export class DiskObjectStore implements ObjectStorage {
       await this.#requireBucket('upload', bucket);
       await mkdir(tmpDir(this.root), { recursive: true });
       tmp = join(tmpDir(this.root), `${randomUUID()}.part`);
+      // Created here, opened below without O_CREAT: a clean-up racing the stream's own
+      // (asynchronous) open can then never leave a file behind.
+      await writeFile(tmp, '', { flag: 'wx' });
       // `flush`: the bytes reach the disk before the file is closed, so before the rename.
-      await pipeline(guard.stream, createWriteStream(tmp, { flags: 'wx', flush: true }));
+      await pipeline(guard.stream, createWriteStream(tmp, { flags: 'r+', flush: true }));
       // An abort after the last byte still means "do not keep it".
       if (guard.failure) throw guard.failure;
-      await this.#commit(paths, tmp, options.contentType ?? DEFAULT_CONTENT_TYPE);
+      await commitObject(paths, tmp, options.contentType ?? DEFAULT_CONTENT_TYPE);
       tmp = undefined;
       return { bytes: guard.bytes };
     } catch (err) {
@@ -125,7 +120,7 @@ export class DiskObjectStore implements ObjectStorage {
       const info = await file.stat();
       // Opening a directory for reading works on Linux: a "directory key" is no object.
       if (!info.isFile()) throw noSuchKey('download', bucket, key);
-      const contentType = await this.#contentType(paths.meta);
+      const contentType = await readContentType(paths.meta);
       return { body: file.createReadStream(), info: { size: info.size, contentType } };
     } catch (err) {
       await file.close();
@@ -138,7 +133,7 @@ export class DiskObjectStore implements ObjectStorage {
     try {
       const info = await stat(paths.file);
       if (!info.isFile()) return undefined;
-      return { size: info.size, contentType: await this.#contentType(paths.meta) };
+      return { size: info.size, contentType: await readContentType(paths.meta) };
     } catch (err) {
       if (isGone(err)) return undefined;
       throw wrapFsError('head', bucket, key, err);
@@ -187,39 +182,9 @@ export class DiskObjectStore implements ObjectStorage {
 
   /** Deletes every object whose key starts with `prefix` (a string prefix, as in S3); returns how many. */
   async deletePrefix(bucket: string, prefix: string, _options?: { pageSize?: number }): Promise<number> {
-    const { dir } = prefixScope(this.root, bucket, prefix);
+    prefixScope(this.root, bucket, prefix);
     await this.#requireBucket('delete', bucket);
-    const base = bucketDir(this.root, bucket);
-    const metaBase = metaBucketDir(this.root, bucket);
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    } catch (err) {
-      if (isGone(err)) return 0;
-      throw wrapFsError('delete', bucket, prefix, err);
-    }
-    let deleted = 0;
-    const dirs = new Set<string>();
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const key = relative(base, join(entry.parentPath, entry.name)).split(sep).join('/');
-      if (!key.startsWith(prefix)) continue;
-      const paths = objectPaths(this.root, bucket, key);
-      try {
-        await unlinkObject(paths);
-      } catch (err) {
-        throw wrapFsError('delete', bucket, key, err);
-      }
-      deleted++;
-      dirs.add(dirname(key));
-    }
-    // Deepest first, so a parent is tried once its children are gone.
-    for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
-      if (d === '.') continue;
-      await pruneUp(join(base, d), base);
-      await pruneUp(join(metaBase, d), metaBase);
-    }
-    return deleted;
+    return deleteByPrefix(this.root, bucket, prefix);
   }
 
   async presignGet(
@@ -297,32 +262,6 @@ export class DiskObjectStore implements ObjectStorage {
     };
   }
 
-  /** Renames the finished upload into place, with its metadata beside it. */
-  async #commit(paths: DiskObjectPaths, tmp: string, contentType: string): Promise<void> {
-    const metaTmp = `${tmp}.meta`;
-    await writeFile(metaTmp, `${JSON.stringify({ contentType })}\n`);
-    try {
-      await moveInto(tmp, paths.file);
-      try {
-        await moveInto(metaTmp, paths.meta);
-      } catch (err) {
-        await rm(paths.file, { force: true });
-        throw err;
-      }
-    } finally {
-      await rm(metaTmp, { force: true });
-    }
-  }
-
-  async #contentType(meta: string): Promise<string> {
-    try {
-      const parsed = JSON.parse(await readFile(meta, 'utf8')) as { contentType?: unknown };
-      return typeof parsed.contentType === 'string' ? parsed.contentType : DEFAULT_CONTENT_TYPE;
-    } catch {
-      return DEFAULT_CONTENT_TYPE;
-    }
-  }
-
   async #requireBucket(operation: string, bucket: string): Promise<void> {
     const dir = bucketDir(this.root, bucket);
     const info = await stat(dir).catch((err: unknown) => {
@@ -341,48 +280,5 @@ export class DiskObjectStore implements ObjectStorage {
       if (isObjectStoreError(bucketError)) return bucketError;
     }
     return noSuchKey(operation, bucket, key);
-  }
-}
-
-function isGone(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-/** Removes an object and its metadata; a missing object, or a "directory key", is nothing to remove. */
-async function unlinkObject(paths: DiskObjectPaths): Promise<void> {
-  for (const path of [paths.file, paths.meta]) {
-    try {
-      await unlink(path);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (!(isGone(err) || code === 'EISDIR' || code === 'EPERM')) throw err;
-    }
-  }
-}
-
-/** rename(), creating the parent first; retried when a concurrent delete pruned that parent meanwhile. */
-async function moveInto(from: string, to: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    await mkdir(dirname(to), { recursive: true });
-    try {
-      await rename(from, to);
-      return;
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 'ENOENT' || attempt >= 3) throw err;
-    }
-  }
-}
-
-/** Removes empty directories from `dir` up to (not including) `stop`, so deleted keys leave no trace. */
-async function pruneUp(dir: string, stop: string): Promise<void> {
-  let current = dir;
-  while (current.startsWith(stop + sep)) {
-    try {
-      await rmdir(current);
-    } catch {
-      return; // not empty (or already gone): the rest of the way up is not ours to remove
-    }
-    current = dirname(current);
   }
 }

@@ -12,20 +12,19 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  BucketAlreadyOwnedByYou,
-  CreateBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import type { ObjectStoreConfig } from './config.js';
 import { contentTypeOf } from './content-types.js';
 import { isObjectStoreError, ObjectStoreError, wrapS3Error } from './errors.js';
+import { createBucket, headBucket } from './s3-bucket.js';
+import { newS3Client } from './s3-client.js';
 import { presignS3Get, presignS3Put } from './s3-presign.js';
 import { s3StreamUpload } from './s3-stream-upload.js';
 import { formatS3Uri } from './s3-uri.js';
@@ -33,13 +32,15 @@ import type { ObjectInfo, ObjectStorage, SignedUrl } from './storage.js';
 
 export type { ObjectInfo } from './storage.js';
 
-/** Tuning for `putStream` (tests use small parts). */
+/** Tuning for `putStream`: each upload holds at most (queueSize + 1) × partSize bytes. */
 export interface ObjectStoreOptions {
-  /** Multipart part size in bytes (at least 5 MiB); default 8 MiB. */
+  /** Multipart part size in bytes (S3's minimum is 5 MiB, its maximum 5 GiB); default 8 MiB. */
   partSize?: number;
-  /** Parts uploaded at once per `putStream`; default 2. */
+  /** Parts uploaded at once per `putStream` (1 to 16); default 2. */
   queueSize?: number;
 }
+
+const MIN_PART_SIZE = 5 * 1024 * 1024;
 
 export class ObjectStore implements ObjectStorage {
   readonly client: S3Client;
@@ -48,9 +49,18 @@ export class ObjectStore implements ObjectStorage {
   #uploadClient: S3Client | undefined;
 
   constructor(config: ObjectStoreConfig, options: ObjectStoreOptions = {}) {
+    if (options.partSize !== undefined && !(Number.isInteger(options.partSize) && options.partSize >= MIN_PART_SIZE)) {
+      throw new Error(`ObjectStore: partSize must be an integer of at least ${MIN_PART_SIZE} bytes (S3's minimum)`);
+    }
+    if (
+      options.queueSize !== undefined &&
+      !(Number.isInteger(options.queueSize) && options.queueSize >= 1 && options.queueSize <= 16)
+    ) {
+      throw new Error('ObjectStore: queueSize must be an integer from 1 to 16');
+    }
     this.#config = config;
     this.#options = options;
-    this.client = newClient(config, 1);
+    this.client = newS3Client(config, 1);
   }
 
   uri(bucket: string, key: string): string {
@@ -135,10 +145,11 @@ export class ObjectStore implements ObjectStorage {
   }
 
   /**
-   * Streams `body` into the object as a multipart upload (never the whole body in memory).
-   * Over `maxBytes` (ObjectTooLarge), when `signal` aborts (Aborted) or when `body` fails
-   * (BodyStreamFailed), `body` is destroyed, the upload aborted and no object is left under
-   * `key`; the promise rejects. Parts are retried by the SDK; the body as a whole is not.
+   * Streams `body` into the object as a multipart upload, holding at most (queueSize + 1) part
+   * buffers (24 MiB by default) whatever the body's size. Over `maxBytes` (ObjectTooLarge),
+   * when `signal` aborts (Aborted) or when `body` fails (BodyStreamFailed), `body` is
+   * destroyed, the upload aborted and no object is left under `key`; the promise rejects.
+   * Parts are retried by the SDK (they are buffers); the body as a whole is not.
    */
   async putStream(
     bucket: string,
@@ -146,7 +157,7 @@ export class ObjectStore implements ObjectStorage {
     body: Readable,
     options: { contentType?: string; maxBytes?: number; signal?: AbortSignal },
   ): Promise<{ bytes: number }> {
-    this.#uploadClient ??= newClient(this.#config, this.#config.maxAttempts);
+    this.#uploadClient ??= newS3Client(this.#config, this.#config.maxAttempts);
     return s3StreamUpload({
       client: this.#uploadClient,
       bucket,
@@ -196,41 +207,12 @@ export class ObjectStore implements ObjectStorage {
 
   /** Creates the bucket unless this account already has it. */
   async ensureBucket(bucket: string): Promise<void> {
-    const region = this.#config.region;
-    await this.#attempt('create-bucket', bucket, '', async () => {
-      try {
-        await this.client.send(
-          new CreateBucketCommand({
-            Bucket: bucket,
-            // us-east-1 is the one region S3 wants no location constraint for.
-            ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
-          }),
-        );
-      } catch (err) {
-        if (err instanceof BucketAlreadyOwnedByYou || (err as { name?: string }).name === 'BucketAlreadyOwnedByYou') {
-          return;
-        }
-        throw err;
-      }
-    });
+    await this.#attempt('create-bucket', bucket, '', () => createBucket(this.client, bucket, this.#config.region));
   }
 
-  /** One HeadBucket, no retry, at most `timeoutMs` (for /readyz). */
+  /** One HeadBucket, no retry, at most `timeoutMs` (for /readyz); a missing bucket is NoSuchBucket. */
   async ping(bucket: string, options: { timeoutMs?: number } = {}): Promise<void> {
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: bucket }), {
-        abortSignal: AbortSignal.timeout(options.timeoutMs ?? 2_000),
-      });
-    } catch (err) {
-      // HeadBucket's 404 has no body, so no code: name it.
-      const missing = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
-      throw missing
-        ? new ObjectStoreError(`bucket "${bucket}" does not exist`, 'NoSuchBucket', 'permanent', {
-            operation: 'ping',
-            bucket,
-          })
-        : wrapS3Error('ping', bucket, '', err, this.#config.endpoint);
-    }
+    await headBucket(this.client, bucket, options.timeoutMs ?? 2_000, this.#config.endpoint);
   }
 
   /**
@@ -292,19 +274,4 @@ export class ObjectStore implements ObjectStorage {
       }
     }
   }
-}
-
-function newClient(config: ObjectStoreConfig, maxAttempts: number): S3Client {
-  return new S3Client({
-    region: config.region,
-    forcePathStyle: config.forcePathStyle,
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    ...(config.credentials ? { credentials: config.credentials } : {}),
-    maxAttempts,
-    // S3-compatible servers differ in which checksums they accept: send them only where the
-    // API requires one (DeleteObjects), as SDKs did before 2025.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
-  });
 }

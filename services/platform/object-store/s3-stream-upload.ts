@@ -5,7 +5,8 @@
  *
  * On any failure nothing is left behind: the multipart upload is aborted, and when the whole
  * body had already been read — so a PutObject or CompleteMultipartUpload may have reached the
- * server — the object is deleted too.
+ * server — the object is deleted too (a previous object under the same key would have been
+ * replaced by then anyway).
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,7 +67,10 @@ export async function s3StreamUpload(args: S3StreamUploadArgs): Promise<{ bytes:
   } catch (err) {
     const error = guard.failure ?? wrapS3Error('upload', bucket, key, err, args.endpoint);
     guard.stop(error);
-    const leftover = await cleanUp(client, bucket, key, uploadId, guard.ended);
+    // Once the whole body was read, a PutObject or CompleteMultipartUpload may have stored the
+    // object, unless S3 answered with a refusal (a permanent error: nothing was written).
+    const mayExist = guard.ended && (guard.failure !== undefined || error.kind === 'transient');
+    const leftover = await cleanUp(client, bucket, key, uploadId, mayExist);
     if (leftover === undefined) throw error;
     throw new ObjectStoreError(
       `${error.message}; removing what was uploaded failed too (${leftover})`,
@@ -91,13 +95,14 @@ async function cleanUp(
   if (uploadId) {
     await retry(
       () => client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })),
-      ['NoSuchUpload'],
+      ['NoSuchUpload', 'NoSuchBucket'],
     ).catch((e: unknown) => problems.push(e));
   }
   if (mayExist) {
-    await retry(() => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })), ['NoSuchKey']).catch(
-      (e: unknown) => problems.push(e),
-    );
+    await retry(
+      () => client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })),
+      ['NoSuchKey', 'NoSuchBucket'],
+    ).catch((e: unknown) => problems.push(e));
   }
   return problems.length > 0 ? problems.map((e) => classifyS3Error(e).code).join(', ') : undefined;
 }
