@@ -6,7 +6,7 @@
  * in the bucket.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -236,6 +236,55 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
     await second.stop();
   });
 
+  test('a worker stopped (SIGTERM) mid-analysis hands its job back at once; another worker finishes it, no attempt lost', async () => {
+    const first = startWorker({ NFC_SHUTDOWN_GRACE_MS: '500' });
+    const t = task('squat.mp4');
+    await dispatcher.submit(t);
+    await firstProgress(t.analysisId, first);
+    const stoppedAt = Date.now();
+    await first.stop();
+    const stopMs = Date.now() - stoppedAt;
+    assert.equal(first.exitCode(), 0, first.logTail());
+    assert.match(first.logTail(), /handed back to the queue/);
+    assert.ok(stopMs < 10_000, `stopped in ${stopMs} ms`);
+    await explained(first, arrivals, () =>
+      eventually('told the analysis waits for another worker', 10_000, async () =>
+        updatesOf(t.analysisId).find((u) => u.status === 'queued' && /was stopped/.test(u.message ?? '')),
+      ),
+    );
+
+    const second = startWorker();
+    const done = await finalUpdate(t.analysisId, 180_000, second);
+    assert.equal(done.status, 'succeeded', JSON.stringify(done));
+    assert.equal(done.summary?.reps, SQUAT.reps);
+    assert.equal(done.attempts, 1, 'the hand-back is not a failed attempt');
+    assert.equal(updatesOf(t.analysisId).filter((u) => u.status === 'failed').length, 0);
+    console.log(`# SIGTERM to exit with the job handed back: ${(stopMs / 1000).toFixed(1)} s`);
+    await second.stop();
+  });
+
+  test('S3 unreachable from the worker: retried with backoff (the user sees each retry), then failed after 3 attempts', async () => {
+    // A worker whose S3 endpoint refuses connections: every download fails, transiently.
+    const worker = startWorker({ S3_ENDPOINT: 'http://127.0.0.1:9', S3_MAX_ATTEMPTS: '1' });
+    const t = task('squat.mp4');
+    const submittedAt = Date.now();
+    await dispatcher.submit(t);
+    const done = await finalUpdate(t.analysisId, 90_000, worker);
+    const elapsed = Date.now() - submittedAt;
+    assert.equal(done.status, 'failed', JSON.stringify(done));
+    assert.equal(done.attempts, 3);
+    assert.ok(done.errorCode, JSON.stringify(done));
+    const retries = updatesOf(t.analysisId).filter((u) => u.status === 'queued' && /retrying/.test(u.message ?? ''));
+    assert.deepEqual(
+      retries.map((u) => u.attempts),
+      [1, 2],
+      JSON.stringify(updatesOf(t.analysisId)),
+    );
+    // Backoff 2 s then 4 s between the three attempts.
+    assert.ok(elapsed >= 6_000, `failed after ${elapsed} ms`);
+    await worker.stop();
+  });
+
   test('Redis restarted while the first of three analyses runs: all three finish, nothing lost', async () => {
     const worker = startWorker();
     const tasks = [task('squat.mp4'), task('squat.mp4'), task('squat.mp4')];
@@ -290,6 +339,20 @@ async function explained<T>(worker: WorkerProcess, arrivals: string[], fn: () =>
     });
   }
 }
+
+describe('nfc worker queue settings', () => {
+  test('wrong settings: exit 2 with every problem listed, before connecting to anything', () => {
+    const res = spawnSync(join(REPO_ROOT, 'bin/nfc'), ['worker', 'queue'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, NFC_WORKER_CONCURRENCY: 'many', NFC_REDIS_TLS: 'maybe', NFC_QUEUE_LOCK_MS: '10' },
+      timeout: 60_000,
+    });
+    assert.equal(res.status, 2, res.stderr);
+    for (const name of ['NFC_WORKER_CONCURRENCY', 'NFC_REDIS_TLS', 'NFC_QUEUE_LOCK_MS'])
+      assert.match(res.stderr, new RegExp(name));
+  });
+});
 
 interface WorkerProcess {
   child: ChildProcess;

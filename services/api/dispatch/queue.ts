@@ -7,8 +7,8 @@
  * - active → running (attempt n); progress → running with frames done;
  * - completed → succeeded with the summary and the output keys;
  * - failed → failed with the worker's message and code (or cancelled, when it was);
- * - a retry after a transient failure, or a job whose worker died (stalled) → queued again,
- *   with a message saying why;
+ * - a retry after a transient failure, a job whose worker died (stalled) or was stopped (handed
+ *   back) → queued again, with a message saying why;
  * - a waiting job removed by cancel() → cancelled.
  *
  * Cancelling a running job sets a Redis key that the worker running it checks every second.
@@ -102,6 +102,18 @@ export class QueueDispatcher implements Dispatcher {
         status: 'queued',
         message: 'the worker running this analysis stopped responding; another worker will take it over',
       })),
+    );
+    // A worker stopping (SIGTERM) hands its running job back to the queue.
+    events.on('waiting', ({ jobId, prev }) =>
+      handle('waiting', async () =>
+        prev === 'active'
+          ? {
+              analysisId: jobId,
+              status: 'queued',
+              message: 'the worker running this analysis was stopped; another worker will take it over',
+            }
+          : undefined,
+      ),
     );
     events.on('removed', ({ jobId, prev }) =>
       handle('removed', async () =>
