@@ -16,10 +16,10 @@
  * this, a burst of N new resources costs N full walks (O(N²) time and garbage).
  */
 import type { Admission } from '../plan/types.js';
-import { type JobObject, keyOf, objectKey, type VideoAnalysisObject } from './objects.js';
+import { type JobObject, keyOf, objectKey, PRIORITY_ANNOTATION, type VideoAnalysisObject } from './objects.js';
 import { ownerOf } from './observe.js';
 
-export const PRIORITY_ANNOTATION = 'nutrifitcoach.io/priority';
+export { PRIORITY_ANNOTATION } from './objects.js';
 
 export interface AdmissionLimits {
   maxRunning: number;

@@ -3,11 +3,27 @@
  * only the fields it reads. Both watches and lists go through raw JSON so the cache holds one
  * shape whatever filled it.
  */
-import type { CachedObject, ObjectMeta } from '../../services/platform/kube/cached-object.js';
+import type { CachedObject } from '../../services/platform/kube/cached-object.js';
+import type { VideoAnalysisStatus } from '../../services/platform/kube/video-analysis.js';
 import type { Desired } from '../plan/types.js';
 
 export type { CachedObject, ObjectMeta } from '../../services/platform/kube/cached-object.js';
 export { keyOf, objectKey } from '../../services/platform/kube/cached-object.js';
+
+/** The annotation that orders the admission queue (higher first). */
+export const PRIORITY_ANNOTATION = 'nutrifitcoach.io/priority';
+
+/** Fields of the status the operator owns (the worker owns progress, summary, results). */
+export const OWNED_STATUS = [
+  'phase',
+  'observedGeneration',
+  'conditions',
+  'jobName',
+  'attempts',
+  'startTime',
+  'completionTime',
+  'message',
+] as const satisfies ReadonlyArray<keyof VideoAnalysisStatus>;
 
 /** A VideoAnalysis as cached. */
 export type VideoAnalysisObject = Desired & CachedObject;
@@ -37,16 +53,78 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-/** A VideoAnalysis as cached: without managedFields (often the largest part, never read). */
+/**
+ * A VideoAnalysis as cached: only what planning reads (transform at decode time, as
+ * controller-runtime's cache transforms do). Gone: managedFields, labels, annotations but the
+ * priority, and the status the worker owns (progress, summary, results — never read here:
+ * status patches send only the operator's own fields).
+ */
 export function slimAnalysis(va: VideoAnalysisObject): VideoAnalysisObject {
-  const { managedFields: _, ...metadata } = va.metadata as VideoAnalysisObject['metadata'] & {
-    managedFields?: unknown;
+  const m = va.metadata;
+  const priority = m.annotations?.[PRIORITY_ANNOTATION];
+  const status = va.status;
+  return {
+    apiVersion: va.apiVersion,
+    kind: va.kind,
+    metadata: {
+      name: m.name,
+      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      uid: m.uid,
+      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(m.generation !== undefined ? { generation: m.generation } : {}),
+      ...(m.creationTimestamp !== undefined ? { creationTimestamp: m.creationTimestamp } : {}),
+      ...(m.deletionTimestamp !== undefined ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
+      ...(priority !== undefined ? { annotations: { [PRIORITY_ANNOTATION]: priority } } : {}),
+    },
+    spec: va.spec,
+    ...(status ? { status: pick(status, OWNED_STATUS) } : {}),
   };
-  return { ...va, metadata };
 }
 
-/** A Job as cached: metadata without managedFields, and status; the spec is never read. */
+/**
+ * A Job as cached: name, namespace, version, its controller, and the status counts with only
+ * the terminal condition (Complete or Failed). The spec (a whole pod template) is never read.
+ */
 export function slimJob(job: JobObject): JobObject {
-  const { managedFields: _, ...metadata } = job.metadata as ObjectMeta & { managedFields?: unknown };
-  return { metadata, ...(job.status ? { status: job.status } : {}) };
+  const m = job.metadata;
+  const owner = m.ownerReferences?.find((r) => r.controller);
+  const s = job.status;
+  const terminal = s?.conditions?.filter((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+  return {
+    metadata: {
+      name: m.name,
+      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      ...(owner
+        ? {
+            ownerReferences: [
+              { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true },
+            ],
+          }
+        : {}),
+    },
+    ...(s
+      ? {
+          status: {
+            ...pick(s, ['active', 'failed', 'succeeded', 'startTime', 'completionTime'] as const),
+            ...(terminal && terminal.length > 0
+              ? {
+                  conditions: terminal.map((c) => ({
+                    type: c.type,
+                    status: c.status,
+                    ...pick(c, ['reason', 'message', 'lastTransitionTime'] as const),
+                  })),
+                }
+              : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }

@@ -22,7 +22,7 @@ import type { EventRecorder } from './events.js';
 import type { KubeApi } from './kube-api.js';
 import { apiErrorStatus } from './kube-connection.js';
 import type { Mutex } from './mutex.js';
-import { type JobObject, slimAnalysis, type VideoAnalysisObject } from './objects.js';
+import { type JobObject, OWNED_STATUS, slimAnalysis, slimJob, type VideoAnalysisObject } from './objects.js';
 import { isOwnedBy, observeJob } from './observe.js';
 import type { OwnWrites } from './own-writes.js';
 
@@ -50,18 +50,6 @@ export interface ReconcilerDeps {
 export interface ReconcileResult {
   requeueAfterMs?: number;
 }
-
-/** Fields of the status the operator owns (the worker owns progress, summary, results). */
-const OWNED_STATUS = [
-  'phase',
-  'observedGeneration',
-  'conditions',
-  'jobName',
-  'attempts',
-  'startTime',
-  'completionTime',
-  'message',
-] as const satisfies ReadonlyArray<keyof VideoAnalysisStatus>;
 
 const NO_ADMISSION = { runningClusterWide: 0, runningInNamespace: 0, queuePosition: 0 };
 /** A Job of this name still belongs to a deleted namesake: look again after this. */
@@ -144,7 +132,7 @@ export class Reconciler {
         case 'CreateJob': {
           const ns = action.job.metadata?.namespace ?? 'default';
           const jobName = action.job.metadata?.name ?? '';
-          this.d.writes.addPendingJob(action.job as JobObject);
+          this.d.writes.addPendingJob(slimJob(action.job as JobObject));
           this.d.admission.jobAdded(action.job as JobObject);
           // The slot is taken (the pending Job counts); the lock stays only to keep creation order.
           if (!keepOrder) release?.();
