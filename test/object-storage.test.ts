@@ -203,6 +203,16 @@ function behaviourSuite(name: string, setup: () => Harness) {
       await assertNothingLeft(key);
     });
 
+    test('an upload to a bucket that does not exist is NoSuchBucket, and stops reading the body', async () => {
+      const { store } = setup();
+      const source = generated(100 * MB);
+      await assert.rejects(store.putStream('no-such-bucket', 'k', source.stream, {}), {
+        code: 'NoSuchBucket',
+        kind: 'permanent',
+      });
+      assert.ok(source.stream.destroyed, 'the body is not read to its end');
+    });
+
     test('a missing object is NoSuchKey (permanent); head says undefined', async () => {
       const { store, bucket } = setup();
       await assert.rejects(store.getStream(bucket, 'no/such/key'), { code: 'NoSuchKey', kind: 'permanent' });
@@ -544,6 +554,34 @@ describe('disk: what only the disk store has', () => {
     // Deleting the last key under a "directory" removes the directory, so the name is free again.
     await disk.putStream(DISK_BUCKET, `c/${id}/a`, Readable.from([Buffer.from('y')]), {});
     assert.equal((await disk.head(DISK_BUCKET, `c/${id}/a`))?.size, 1);
+  });
+
+  test('start-up removes uploads a crashed process left in .tmp, and keeps live ones', async () => {
+    const { utimes, writeFile } = await import('node:fs/promises');
+    const stale = join(disk.root, '.tmp', 'crashed.part');
+    const live = join(disk.root, '.tmp', 'live.part');
+    await writeFile(stale, 'half an upload');
+    await writeFile(live, 'an upload in progress');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(stale, twoHoursAgo, twoHoursAgo);
+    await disk.ensureBucket(DISK_BUCKET);
+    const left = await filesUnder(join(disk.root, '.tmp'));
+    assert.deepEqual(left, [live]);
+    await rm(live);
+  });
+
+  test('two uploads to the same key at once: one whole object wins, no temporary file remains', async () => {
+    const key = `uploads/${randomUUID()}/source.mp4`;
+    const a = generated(12 * MB);
+    const b = generated(9 * MB);
+    await Promise.all([disk.putStream(DISK_BUCKET, key, a.stream, {}), disk.putStream(DISK_BUCKET, key, b.stream, {})]);
+    const { body, info } = await disk.getStream(DISK_BUCKET, key);
+    const { sha256 } = await sha256Of(body);
+    assert.ok(
+      (info.size === 12 * MB && sha256 === a.sha256()) || (info.size === 9 * MB && sha256 === b.sha256()),
+      'the object is one of the two uploads, whole',
+    );
+    assert.deepEqual(await filesUnder(join(disk.root, '.tmp')), []);
   });
 
   test('data written by one store instance is read by the next (restart), types included', async () => {

@@ -3,7 +3,7 @@
  * each by rename), remove objects, and prune the directories deleted keys leave empty.
  */
 import type { Dirent } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { DEFAULT_CONTENT_TYPE } from './content-types.js';
 import { wrapFsError } from './disk-errors.js';
@@ -115,4 +115,19 @@ export async function deleteByPrefix(root: string, bucket: string, prefix: strin
     await pruneUp(join(metaBase, d), metaBase);
   }
   return deleted;
+}
+
+/** Removes files in `dir` last modified more than `olderThanMs` ago; returns how many. */
+export async function removeStaleTemporaries(dir: string, olderThanMs: number, now = Date.now()): Promise<number> {
+  let removed = 0;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() && now - info.mtimeMs > olderThanMs) {
+      await rm(path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

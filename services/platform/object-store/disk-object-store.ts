@@ -14,7 +14,15 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { contentTypeOf, DEFAULT_CONTENT_TYPE } from './content-types.js';
 import { noSuchBucket, noSuchKey, wrapFsError } from './disk-errors.js';
-import { commitObject, deleteByPrefix, isGone, pruneUp, readContentType, unlinkObject } from './disk-files.js';
+import {
+  commitObject,
+  deleteByPrefix,
+  isGone,
+  pruneUp,
+  readContentType,
+  removeStaleTemporaries,
+  unlinkObject,
+} from './disk-files.js';
 import { bucketDir, checkBucket, keySegments, metaBucketDir, objectPaths, prefixScope, tmpDir } from './disk-paths.js';
 import { type DiskSignatureCheck, signDiskObjectUrl, verifyDiskObjectSignature } from './disk-signature.js';
 import { isObjectStoreError, ObjectStoreError } from './errors.js';
@@ -22,6 +30,12 @@ import { checkExpiresSeconds } from './expiry.js';
 import { guardBody } from './guard-body.js';
 import { formatS3Uri } from './s3-uri.js';
 import type { ObjectInfo, ObjectStorage, SignedUrl } from './storage.js';
+
+/**
+ * A temporary upload file nobody wrote to for this long belongs to a process that died: every
+ * live upload writes to its file at least every few seconds.
+ */
+const STALE_UPLOAD_MS = 60 * 60 * 1000;
 
 export interface DiskObjectStoreOptions {
   /** The directory that holds every bucket (created by `ensureBucket`). */
@@ -216,6 +230,7 @@ export class DiskObjectStore implements ObjectStorage {
     return verifyDiskObjectSignature(this.#secret, request);
   }
 
+  /** Creates the bucket's directories; also removes uploads a crashed process left half-written. */
   async ensureBucket(bucket: string): Promise<void> {
     try {
       await mkdir(bucketDir(this.root, bucket), { recursive: true });
@@ -224,6 +239,7 @@ export class DiskObjectStore implements ObjectStorage {
     } catch (err) {
       throw wrapFsError('create-bucket', bucket, '', err);
     }
+    await removeStaleTemporaries(tmpDir(this.root), STALE_UPLOAD_MS);
   }
 
   /** The bucket's directory exists and is writable. */
