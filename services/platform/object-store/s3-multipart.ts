@@ -27,6 +27,9 @@ export interface MultipartTarget {
   onUploadId(uploadId: string): void;
 }
 
+/** S3's limit per multipart upload: with 8 MiB parts, objects up to 78 GiB. */
+const MAX_PARTS = 10_000;
+
 /** Reads `body` to its end and stores it under the key; rejects on the first failed request. */
 export async function uploadInParts(body: Readable, target: MultipartTarget): Promise<void> {
   const { client, bucket, key, partSize, queueSize } = target;
@@ -48,6 +51,9 @@ export async function uploadInParts(body: Readable, target: MultipartTarget): Pr
       target.onUploadId(uploadId);
     }
     const number = partNumber++;
+    if (number > MAX_PARTS) {
+      throw Object.assign(new Error(`more than ${MAX_PARTS} parts of ${partSize} bytes`), { name: 'EntityTooLarge' });
+    }
     const task = client
       .send(
         new UploadPartCommand({
