@@ -45,8 +45,26 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     reply.code(429).send(error);
     return;
   }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    // No parser for this body's type: the same stable code as our own refusals.
+    const type = String(request.headers['content-type'] ?? 'none').split(';')[0];
+    reply.code(415).send({
+      error: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `${request.method} ${request.url.split('?')[0]} does not accept content type ${type}`,
+      },
+    });
+    return;
+  }
   if (status >= 400 && status < 500) {
     reply.code(status).send({ error: { code: error.code ?? 'BAD_REQUEST', message: error.message } });
+    return;
+  }
+  if (request.raw.aborted || request.raw.socket?.destroyed === true) {
+    // The client went away mid-request (its body stream failed with ECONNRESET): nobody reads
+    // this answer, and no dependency is down.
+    request.log.info({ err: error }, 'the client closed the connection before the answer');
+    reply.code(499).send({ error: { code: 'CLIENT_CLOSED_REQUEST', message: 'the client closed the connection' } });
     return;
   }
   if (isUnavailable(error)) {

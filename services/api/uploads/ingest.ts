@@ -15,7 +15,8 @@ import { DEFAULT_LIMITS } from '../../analysis/limits.js';
 import { probeVideo } from '../../analysis/media/probe.js';
 import type { ObjectStorage } from '../../platform/object-store/storage.js';
 import { type ApiError, errors } from '../errors.js';
-import { SNIFF_BYTES, sniffContainer } from './sniff.js';
+import { assertIsoBoxesComplete } from './iso-completeness.js';
+import { type Container, SNIFF_BYTES, sniffContainer } from './sniff.js';
 
 export interface MediaFacts {
   container: string;
@@ -43,7 +44,7 @@ interface Target {
 /** Streams `body` into the store and validates it; see the file comment. */
 export async function ingestStream(
   body: Readable,
-  target: Target & { contentType: string; signal?: AbortSignal },
+  target: Target & { contentType: string; signal?: AbortSignal; truncated?: () => boolean },
 ): Promise<Ingested> {
   const dir = await mkdtemp(join(target.scratchDir, 'nfc-upload-'));
   const spool = join(dir, 'video');
@@ -52,9 +53,17 @@ export async function ingestStream(
   // The first failure in the chain (a sniffer refusal, the client going away) is the reason the
   // store's upload failed: it is what the client is told.
   let chainError: unknown;
-  const chain = pipeline(body, sniffer(), teeTo(file), (err) => {
-    chainError ??= err ?? undefined;
-  });
+  let container: Container | undefined;
+  const chain = pipeline(
+    body,
+    sniffer((c) => {
+      container = c;
+    }),
+    teeTo(file),
+    (err) => {
+      chainError ??= err ?? undefined;
+    },
+  );
   try {
     const { bytes } = await target.storage
       .putStream(target.bucket, target.key, chain, {
@@ -66,7 +75,10 @@ export async function ingestStream(
         throw chainError ?? err;
       });
     stored = true;
-    const media = await validate(spool, target.maxBytes);
+    // A source that stops at the cap on its own (multipart's file limit) ends "normally": the
+    // object is a cut-off video, and the client must hear it was too large, not that it is damaged.
+    if (target.truncated?.()) throw errors.tooLarge(target.maxBytes);
+    const media = await validate(spool, target.maxBytes, container);
     return { bytes, media };
   } catch (err) {
     if (stored) await target.storage.deleteObject(target.bucket, target.key).catch(() => undefined);
@@ -89,14 +101,15 @@ export async function ingestStoredObject(target: Target): Promise<Ingested> {
       maxBytes: target.maxBytes,
     });
     const handle = await open(spool, 'r');
+    let container: Container;
     try {
       const head = Buffer.alloc(SNIFF_BYTES);
       const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-      sniffContainer(head.subarray(0, bytesRead));
+      container = sniffContainer(head.subarray(0, bytesRead));
     } finally {
       await handle.close();
     }
-    return { bytes, media: await validate(spool, target.maxBytes) };
+    return { bytes, media: await validate(spool, target.maxBytes, container) };
   } catch (err) {
     await target.storage.deleteObject(target.bucket, target.key).catch(() => undefined);
     throw translate(err, target.maxBytes);
@@ -105,8 +118,10 @@ export async function ingestStoredObject(target: Target): Promise<Ingested> {
   }
 }
 
-async function validate(file: string, maxBytes: number): Promise<MediaFacts> {
+async function validate(file: string, maxBytes: number, container: Container | undefined): Promise<MediaFacts> {
   const info = await probeVideo(file, { ...DEFAULT_LIMITS, maxBytes });
+  // The probe passes a fast-start MP4 cut anywhere after its index (see iso-completeness.ts).
+  if (container === 'iso-bmff') await assertIsoBoxesComplete(file);
   return {
     container: info.container,
     codec: info.codec,
@@ -129,7 +144,7 @@ function translate(err: unknown, maxBytes: number): unknown {
 }
 
 /** Holds back the first bytes until the container is known, then passes everything through. */
-function sniffer(): Transform {
+function sniffer(onContainer: (container: Container) => void): Transform {
   let head: Buffer | null = Buffer.alloc(0);
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -137,7 +152,7 @@ function sniffer(): Transform {
       head = Buffer.concat([head, chunk]);
       if (head.length < SNIFF_BYTES) return done();
       try {
-        sniffContainer(head);
+        onContainer(sniffContainer(head));
       } catch (err) {
         return done(err as ApiError);
       }
@@ -148,7 +163,7 @@ function sniffer(): Transform {
     flush(done) {
       if (head === null) return done();
       try {
-        sniffContainer(head);
+        onContainer(sniffContainer(head));
         done(null, head);
       } catch (err) {
         done(err as ApiError);

@@ -21,6 +21,7 @@ import {
   UploadViewSchema,
 } from '../schemas/upload.js';
 import { ingestStoredObject, ingestStream } from './ingest.js';
+import { asMultipartRequestError } from './multipart-errors.js';
 import { cleanFilename, uploadContentType, uploadKey } from './naming.js';
 import { deleteUpload, findUpload, insertUpload, markUploadReady } from './repository.js';
 
@@ -47,6 +48,11 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
       },
       // The body is a stream read below, not a parsed object: only the document uses its schema.
       validatorCompiler: () => () => true,
+      // Refused before the body was read to its end: close the connection once answered, or the
+      // unread rest (a multipart parser that stopped reading) stalls the next request sent on it.
+      onError: async (request, reply) => {
+        if (!request.raw.complete) reply.header('connection', 'close');
+      },
     },
     async (request, reply) => {
       const viewer = viewerOf(request);
@@ -79,12 +85,9 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
             maxBytes,
             scratchDir,
             signal: aborted.signal,
+            // @fastify/multipart marks a file cut at the size limit instead of failing it.
+            truncated: () => part.file.truncated,
           });
-          // @fastify/multipart marks a file cut at the size limit instead of failing it.
-          if (part.file.truncated) {
-            await storage.deleteObject(bucket, key).catch(() => undefined);
-            throw errors.tooLarge(maxBytes);
-          }
           const row = await insertUpload(db, {
             id,
             user_id: viewer.id,
@@ -104,6 +107,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
         } finally {
           request.raw.off('close', onClose);
         }
+      }).catch((err: unknown) => {
+        throw asMultipartRequestError(err);
       });
     },
   );
