@@ -79,4 +79,39 @@ describe('Informer relist', () => {
     );
     assert.ok(informer.lastEventAt > 0);
   });
+
+  it('waitForSync with a signal leaves no timer behind once synced (the process can exit)', async () => {
+    const informer = new Informer<CachedObject>({
+      resource: 'things',
+      path: '/apis/example/v1/things',
+      listPage: async () => ({ items: [obj('a', '1')], metadata: { resourceVersion: '1' } }),
+      kubeConfig: unreachable(),
+      resyncMs: 60_000,
+      inactivityMs: 1000,
+      backoffBaseMs: 5,
+      backoffMaxMs: 10,
+      log: pino({ level: 'silent' }),
+    });
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    informer.start();
+    await informer.waitForSync(new AbortController().signal);
+    await informer.stop();
+    assert.equal(informer.synced, true);
+    assert.equal(timers(), before);
+    // An aborted wait returns at once, synced or not.
+    const never = new Informer<CachedObject>({
+      resource: 'things',
+      path: '/apis/example/v1/things',
+      listPage: () => new Promise(() => {}),
+      kubeConfig: unreachable(),
+      resyncMs: 60_000,
+      inactivityMs: 1000,
+      backoffBaseMs: 5,
+      backoffMaxMs: 10,
+      log: pino({ level: 'silent' }),
+    });
+    await never.waitForSync(AbortSignal.abort());
+    assert.equal(never.synced, false);
+  });
 });

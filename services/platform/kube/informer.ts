@@ -103,8 +103,16 @@ export class Informer<T extends CachedObject> {
 
   /** Resolves when the first list is in the cache, or when `signal` aborts. */
   async waitForSync(signal?: AbortSignal): Promise<void> {
-    if (this.synced) return;
-    await Promise.race([this.syncedPromise, signal ? sleep(2 ** 31 - 1, signal) : new Promise(() => {})]);
+    if (this.synced || signal?.aborted) return;
+    // No timer: a wait that is never aborted must not keep the process alive once synced.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      signal?.addEventListener('abort', done, { once: true });
+      void this.syncedPromise.then(done);
+    });
   }
 
   async stop(): Promise<void> {
