@@ -23,10 +23,12 @@ import { authRoutes } from './auth/routes.js';
 import type { TokenService } from './auth/tokens.js';
 import type { ApiContext } from './context.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { answerMethodNotAllowed } from './method-not-allowed.js';
 import { diskObjectRoutes } from './objects/routes.js';
 import { createApiMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/routes.js';
 import { uploadRoutes } from './uploads/routes.js';
+import { createValidatorCompiler } from './validation.js';
 
 export const API_VERSION = '1.0.0';
 
@@ -49,8 +51,6 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions): Promi
     },
     // Uploads are streams (multipart); JSON bodies are small.
     bodyLimit: 1024 * 1024,
-    // Ajv: reject unknown properties instead of silently dropping them; coerce query strings.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -58,8 +58,11 @@ export async function buildApp(ctx: ApiContext, options: BuildAppOptions): Promi
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Ajv: unknown properties refused, not dropped; query strings coerced, JSON bodies not.
+  app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  answerMethodNotAllowed(app as unknown as FastifyInstance);
   const registry = createApiMetrics(app as unknown as FastifyInstance);
 
   await app.register(helmet, {

@@ -24,9 +24,12 @@ export const analysisEventsRoute: FastifyPluginAsyncTypebox<ApiContext> = async 
         security: [{ bearerAuth: [] }],
         summary: 'Follow an analysis live (text/event-stream; event "analysis", data: the analysis as JSON)',
         params: IdParams,
-        produces: ['text/event-stream'],
         response: {
-          200: T.String({ description: 'A stream of `event: analysis` messages; ends when the analysis finishes.' }),
+          // The stream is text/event-stream; the errors are JSON like everywhere else.
+          200: {
+            description: 'A stream of `event: analysis` messages; ends when the analysis finishes.',
+            content: { 'text/event-stream': { schema: T.String() } },
+          },
           ...errorResponses(400, 401, 404),
         },
       },

@@ -21,6 +21,7 @@ import {
   UploadViewSchema,
 } from '../schemas/upload.js';
 import { ingestStoredObject, ingestStream } from './ingest.js';
+import { asMultipartRequestError } from './multipart-errors.js';
 import { cleanFilename, uploadContentType, uploadKey } from './naming.js';
 import { deleteUpload, findUpload, insertUpload, markUploadReady } from './repository.js';
 
@@ -106,6 +107,8 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
         } finally {
           request.raw.off('close', onClose);
         }
+      }).catch((err: unknown) => {
+        throw asMultipartRequestError(err);
       });
     },
   );
