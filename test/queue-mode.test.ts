@@ -6,10 +6,10 @@
  * in the bucket.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -30,7 +30,7 @@ import { createLogger } from '../services/platform/logging.js';
 import { redisConfigFromEnv } from '../services/platform/queue/config.js';
 import { clip, REPO_ROOT } from './support/clips.js';
 import { type Minio, startMinio } from './support/minio.js';
-import { trackProcessGroup } from './support/process-cleanup.js';
+import { type QueueWorkerProcess, startQueueWorker } from './support/queue-worker.js';
 import { type RedisServer, startRedis } from './support/redis.js';
 import { eventually } from './support/wait.js';
 
@@ -47,7 +47,7 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
   const updates: AnalysisUpdate[] = [];
   /** When each update arrived (diagnostics). */
   const arrivals: string[] = [];
-  const workers: WorkerProcess[] = [];
+  const workers: QueueWorkerProcess[] = [];
 
   before(async () => {
     [redis, minio] = await Promise.all([startRedis(), startMinio()]);
@@ -83,8 +83,8 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  function startWorker(extraEnv: Record<string, string> = {}): WorkerProcess {
-    const w = spawnWorker({
+  function startWorker(extraEnv: Record<string, string> = {}): QueueWorkerProcess {
+    const w = startQueueWorker({
       ...redis.env,
       ...minio.env,
       NFC_WORKERS: '1',
@@ -109,7 +109,7 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
   }
 
   const updatesOf = (id: string) => updates.filter((u) => u.analysisId === id);
-  const finalUpdate = (id: string, timeoutMs: number, w: WorkerProcess) =>
+  const finalUpdate = (id: string, timeoutMs: number, w: QueueWorkerProcess) =>
     explained(w, arrivals, () =>
       eventually(
         `analysis ${id} finished`,
@@ -120,7 +120,7 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
       ),
     );
   /** The first update saying frames were analysed: the analysis is well under way. */
-  const firstProgress = (id: string, w: WorkerProcess) =>
+  const firstProgress = (id: string, w: QueueWorkerProcess) =>
     explained(w, arrivals, () =>
       eventually(`first progress of ${id}`, 120_000, async () =>
         updatesOf(id).find((u) => u.progress && u.progress.framesDone > 0),
@@ -234,6 +234,8 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
     assert.equal(keys.filter((k) => k.endsWith('report.json')).length, 1, keys.join('\n'));
     assert.equal(keys.filter((k) => k.includes('/thumbnails/')).length, SQUAT.reps, keys.join('\n'));
     await second.stop();
+    // The killed worker's scratch copy of the video was removed by the next worker to start.
+    assert.deepEqual(await readdir(scratch), []);
   });
 
   test('a worker stopped (SIGTERM) mid-analysis hands its job back at once; another worker finishes it, no attempt lost', async () => {
@@ -329,7 +331,7 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
 });
 
 /** Adds the worker's log to a failure. */
-async function explained<T>(worker: WorkerProcess, arrivals: string[], fn: () => Promise<T>): Promise<T> {
+async function explained<T>(worker: QueueWorkerProcess, arrivals: string[], fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -353,46 +355,3 @@ describe('nfc worker queue settings', () => {
       assert.match(res.stderr, new RegExp(name));
   });
 });
-
-interface WorkerProcess {
-  child: ChildProcess;
-  logTail(lines?: number): string;
-  exitCode(): number | null;
-  /** SIGTERM and wait for the exit. */
-  stop(): Promise<void>;
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(join(REPO_ROOT, 'bin/nfc'), ['worker', 'queue'], {
-    cwd: REPO_ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
-  });
-  trackProcessGroup(child);
-  let log = '';
-  const append = (chunk: string) => {
-    log = (log + chunk).slice(-200_000);
-  };
-  child.stdout?.setEncoding('utf8').on('data', append);
-  child.stderr?.setEncoding('utf8').on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  // SIGTERM to the worker only (as Kubernetes does to PID 1); SIGKILL to its whole group (ffmpeg too).
-  const signal = async (s: NodeJS.Signals) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(s === 'SIGKILL' ? -(child.pid as number) : (child.pid as number), s);
-    } catch {
-      // already gone
-    }
-    await exited;
-  };
-  return {
-    child,
-    logTail: (lines = 40) => log.trimEnd().split('\n').slice(-lines).join('\n'),
-    exitCode: () => child.exitCode,
-    stop: () => signal('SIGTERM'),
-    kill: signal,
-  };
-}

@@ -7,7 +7,7 @@
  * Failures are thrown as they come (EngineError, ObjectStoreError, AbortError…): the caller
  * classifies them with `describeFailure` (permanent: never retried; transient: retried).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { DEFAULT_LIMITS } from '../analysis/limits.js';
 import { analyzeVideo } from '../analysis/pipeline.js';
@@ -28,7 +28,7 @@ import { uploadArtifacts } from './upload-artifacts.js';
 
 export interface AnalysisTaskDeps {
   storage: ObjectStorage;
-  /** A fresh `nfc-task-*` directory is made (and removed) under it for each task. */
+  /** A fresh `nfc-task-<pid>-*` directory is made (and removed) under it for each task. */
   scratchDir: string;
   /** Decode + pose worker threads (default: the engine's). */
   workers?: number;
@@ -40,13 +40,16 @@ export interface AnalysisTaskDeps {
   onProgress?: (progress: AnalysisProgress) => void;
 }
 
+/** Task directories are named after the process that made them (see removeStaleTaskDirs). */
+const TASK_DIR_PREFIX = 'nfc-task-';
+
 /** Runs one analysis; resolves with its summary and where its outputs are, or rejects. */
 export async function runAnalysisTask(task: AnalysisTask, deps: AnalysisTaskDeps): Promise<AnalysisTaskResult> {
   const { storage, log, signal } = deps;
   const { source, output } = task;
   const sourceUri = storage.uri(source.bucket, source.key);
   await mkdir(deps.scratchDir, { recursive: true });
-  const workDir = await mkdtemp(join(deps.scratchDir, 'nfc-task-'));
+  const workDir = await mkdtemp(join(deps.scratchDir, `${TASK_DIR_PREFIX}${process.pid}-`));
   try {
     signal?.throwIfAborted();
     // The key's extension is kept (only a hint: the probe checks the real container format).
@@ -117,4 +120,38 @@ function resultsOf(report: Report, output: AnalysisTask['output']): AnalysisResu
     thumbnails: report.files.thumbnails.map(key),
     framesCsv: key(report.files.framesCsv),
   };
+}
+
+/**
+ * Removes the task directories a killed process left in `scratchDir` (a SIGKILL or an OOM kill
+ * skips every `finally`): those of processes that no longer run, and this process's own (a
+ * restarted container is PID 1 again). Call it before this process starts any task; the
+ * directories of other live processes sharing the scratch directory are left alone.
+ */
+export async function removeStaleTaskDirs(scratchDir: string, log: Logger): Promise<number> {
+  let entries: string[];
+  try {
+    entries = await readdir(scratchDir);
+  } catch {
+    return 0; // no scratch directory yet: nothing left behind
+  }
+  let removed = 0;
+  for (const name of entries) {
+    const pid = Number(/^nfc-task-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || (pid !== process.pid && isRunning(pid))) continue;
+    await rm(join(scratchDir, name), { recursive: true, force: true });
+    removed++;
+  }
+  if (removed > 0) log.info({ scratchDir, removed }, 'removed the scratch directories of killed analyses');
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -26,7 +26,7 @@ import {
   encodeFailure,
 } from '../platform/queue/analysis-queue.js';
 import { createRedisConnection, describeRedis, redisOptions } from '../platform/queue/connection.js';
-import { runAnalysisTask } from './analysis-task.js';
+import { removeStaleTaskDirs, runAnalysisTask } from './analysis-task.js';
 import { describeFailure } from './failure.js';
 import { ProgressReporter } from './progress-reporter.js';
 import type { WorkerQueueConfig } from './queue-config.js';
@@ -53,6 +53,8 @@ export async function startQueueWorker(deps: QueueWorkerDeps): Promise<QueueWork
   const { config, storage } = deps;
   const log = deps.log.child({ component: 'queue-worker' });
   const queueName = deps.queueName ?? ANALYSIS_QUEUE;
+  // What a killed predecessor left (an OOM-killed worker can leave a whole video behind).
+  await removeStaleTaskDirs(config.scratchDir, log);
   // Our own keys (cancellation): commands fail rather than pile up while Redis is away.
   const redis = createRedisConnection(config.redis, 'request', 'nfc-worker-keys');
   redis.on('error', (err) => log.debug({ err }, 'redis connection error'));

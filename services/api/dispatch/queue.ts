@@ -45,6 +45,8 @@ export interface QueueDispatcherOptions {
   pingTimeoutMs?: number;
 }
 
+const JOB_LOOKUP_TIMEOUT_MS = 5_000;
+
 /** States in which a job can simply be removed (no worker holds it). */
 const REMOVABLE = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 
@@ -234,8 +236,25 @@ export class QueueDispatcher implements Dispatcher {
     };
   }
 
+  /**
+   * The job's details, or undefined when it is gone or Redis does not answer within 5 s: the
+   * update then goes out without them rather than holding up every later one.
+   */
   async #job(jobId: string): Promise<Job<AnalysisJobData, AnalysisJobResult> | undefined> {
-    return (await this.#queue.getJob(jobId)) ?? undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.#queue.getJob(jobId).then((job) => job ?? undefined),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), JOB_LOOKUP_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      this.#log.warn({ err, analysis: jobId }, 'could not read the job');
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #unavailableOnError<T>(what: string, fn: () => Promise<T>): Promise<T> {
