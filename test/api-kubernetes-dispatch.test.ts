@@ -313,7 +313,36 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
       'the watch really lost the API server',
     );
     await dispatcher.ready();
-    await client.remove('made-after-restart', NS);
+    // A kubectl resource is cancelled through its own name, found by its uid (the analysis id).
+    await dispatcher.cancel(duringUid);
+    await gone('made-after-restart');
+    await waitForUpdate('made-after-restart cancelled', duringUid, 30_000, (u) => u.status === 'cancelled');
+  });
+
+  test('another API replica (or a restarted API) gets the state of every resource at once, and again on every relist', async () => {
+    const seen: AnalysisUpdate[] = [];
+    const replica = new KubernetesDispatcher({
+      namespace: NS,
+      kubeConfig: apiKubeConfig,
+      log: pino({ level: 'silent' }),
+      gpu: 0,
+      resyncSeconds: 1,
+    });
+    try {
+      await replica.start((u) => seen.push(u));
+      const squat = seen.find((u) => u.analysisId === squatId);
+      assert.equal(squat?.status, 'succeeded', JSON.stringify(seen));
+      assert.equal(squat?.summary?.reps, CLIP.reps);
+      const pushup = seen.find((u) => u.discovered?.resource === `${NS}/kubectl-pushup`);
+      assert.equal(pushup?.status, 'failed');
+      // A full relist about every second: each resource is sent again, so an update the API
+      // failed to store (or one missed while disconnected) is not lost.
+      await eventually('a second full relist', 15_000, async () =>
+        seen.filter((u) => u.analysisId === squatId).length >= 2 ? true : undefined,
+      );
+    } finally {
+      await replica.stop();
+    }
   });
 
   test('cancel deletes the resource (cancelled update, Job gone); deleting a finished one removes its artifacts', async () => {
@@ -344,7 +373,7 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
     );
   });
 
-  test('ready() names what is wrong: an unreachable API server, a CRD that is not installed', async () => {
+  test('ready() names what is wrong: an unreachable API server, a namespace the Role does not cover, a CRD that is not installed', async () => {
     const nowhere = new KubeConfig();
     nowhere.loadFromOptions({
       clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
@@ -373,6 +402,19 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
         (err: unknown) => err,
       );
     const mapped = kubernetesError(missing, `list VideoAnalyses in ${NS}`, cp.server);
+    // A namespace the API's Role does not cover.
+    const elsewhere = new KubernetesDispatcher({
+      namespace: 'elsewhere',
+      kubeConfig: apiKubeConfig,
+      log: pino({ level: 'silent' }),
+      gpu: 0,
+    });
+    await assert.rejects(elsewhere.ready(), (err: unknown) => {
+      assert.ok(err instanceof KubernetesDispatchError);
+      assert.equal(err.code, 'KUBERNETES_FORBIDDEN');
+      assert.match(err.message, /check the API's Role/);
+      return true;
+    });
     assert.equal(mapped.code, 'KUBERNETES_CRD_MISSING');
     assert.match(mapped.message, /videoanalyses\.nutrifitcoach\.io CRD is not installed/);
   });
