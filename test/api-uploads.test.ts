@@ -135,7 +135,7 @@ for (const mode of ['embedded', 'postgres+minio'] as const) {
           body: form,
         });
         assert.equal(res.status, 400);
-        assert.equal(((await res.json()) as any).error.code, 'VALIDATION_FAILED');
+        assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'VALIDATION_FAILED');
 
         const fieldsOnly = new FormData();
         fieldsOnly.append('note', 'no file here');
@@ -145,7 +145,7 @@ for (const mode of ['embedded', 'postgres+minio'] as const) {
           body: fieldsOnly,
         });
         assert.equal(res2.status, 400);
-        assert.equal(((await res2.json()) as any).error.code, 'VALIDATION_FAILED');
+        assert.equal(((await res2.json()) as { error: { code: string } }).error.code, 'VALIDATION_FAILED');
       });
     });
 
@@ -162,7 +162,7 @@ for (const mode of ['embedded', 'postgres+minio'] as const) {
             headers: { authorization: `Bearer ${user.token}`, 'content-type': type },
             body: body,
           });
-          const json = (await res.json()) as any;
+          const json = (await res.json()) as { error: { code: string } };
           assert.equal(res.status, 415, `${type}: ${JSON.stringify(json)}`);
           assert.equal(json.error.code, 'UNSUPPORTED_MEDIA_TYPE', type);
         }

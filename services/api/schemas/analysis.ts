@@ -4,7 +4,7 @@
  * same one the VideoAnalysis CRD uses.
  */
 import { type Static, Type as T } from '@sinclair/typebox';
-import { VideoAnalysisSpec } from '../../platform/kube/video-analysis.js';
+import { EXERCISE_VALUES, VideoAnalysisSpec } from '../../platform/kube/video-analysis.js';
 
 /**
  * Request fields that mean the same as in a VideoAnalysis come from its schema (the one source
@@ -70,7 +70,15 @@ export const AnalysisListQuery = T.Object(
     limit: T.Optional(T.Integer({ minimum: 1, maximum: 100, default: 20 })),
     cursor: T.Optional(T.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
     status: T.Optional(AnalysisStatus),
-    exercise: ExerciseChoice,
+    // The create body's choice without its default: an absent filter means every exercise
+    // (with the default, Ajv filled in 'auto' and a plain list hid every named exercise).
+    exercise: T.Optional(
+      T.Unsafe<Static<typeof ExerciseChoice>>({
+        type: 'string',
+        enum: [...EXERCISE_VALUES],
+        description: 'Only this exercise.',
+      }),
+    ),
     createdAfter: T.Optional(T.String({ format: 'date-time' })),
     createdBefore: T.Optional(T.String({ format: 'date-time' })),
   },
