@@ -38,6 +38,8 @@ export function answerMethodNotAllowed(app: FastifyInstance): void {
   });
 
   app.addHook('onRequest', async (request, reply) => {
+    // OPTIONS belongs to CORS (its preflight route answers every path when CORS is configured).
+    if (request.method === 'OPTIONS') return;
     const path = request.url.split('?')[0] ?? '/';
     let owner: KnownPath | undefined;
     if (request.is404) {

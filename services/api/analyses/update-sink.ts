@@ -43,8 +43,9 @@ export class AnalysisUpdateSink {
   }
 
   async #write(update: AnalysisUpdate): Promise<void> {
-    // ~1 minute of retries covers a database restart; an update lost after that is repaired by
-    // the next one (each carries the full state the source knows).
+    // ~1 minute of retries covers a database restart. An update dropped after that is repaired
+    // when the source sends the state again (a Kubernetes relist, the final queue event), but a
+    // dropped progress tick simply stays lost.
     for (let attempt = 1; attempt <= 12 && !this.#stopped; attempt++) {
       try {
         const row = await applyUpdate(this.db, update);
