@@ -33,7 +33,7 @@ fails at once) · 1 a transient failure (S3 or API server unavailable: the Job r
 NFC_WORKER_CONCURRENCY, until SIGTERM or SIGINT: each one is downloaded from S3, analysed, and
 its outputs uploaded (the same files as the Job); progress and results go back through Redis.
 A video that can never be analysed fails at once; other failures are retried with backoff; the
-job of a worker that dies is taken over by another worker after NFC_QUEUE_LOCK_MS (x2 at most).
+job of a worker that dies is taken over by another worker within 1.5 x NFC_QUEUE_LOCK_MS.
 On SIGTERM, running analyses get NFC_SHUTDOWN_GRACE_MS to finish, then go back to the queue.
 
 Environment: NFC_REDIS_HOST, NFC_REDIS_PORT, NFC_REDIS_USERNAME, NFC_REDIS_PASSWORD,

@@ -6,8 +6,8 @@
  * - NFC_SCRATCH_DIR, NFC_BACKEND: as for `nfc worker job`;
  * - NFC_QUEUE_LOCK_MS: how long a job stays locked by a worker that stopped renewing the lock
  *   (killed, frozen). The lock is renewed every half of it and stalled jobs are looked for as
- *   often, so a dead worker's job is back in the queue within about twice this (default
- *   15000: within ~30 s);
+ *   often, so a dead worker's job is back in the queue within 1.5 times this (default 15000:
+ *   within ~23 s);
  * - NFC_PROGRESS_INTERVAL_MS: at most one progress update per interval (default 1000);
  * - NFC_SHUTDOWN_GRACE_MS: on SIGTERM, how long a running analysis may finish before it is
  *   stopped and handed back to the queue (default 20000, within Kubernetes' 30 s);

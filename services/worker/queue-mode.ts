@@ -7,7 +7,7 @@
  *   the job fails at once, with `[CODE] message` as its reason. A transient one is retried by
  *   BullMQ with backoff.
  * - A worker that dies (SIGKILL, lost node) stops renewing its job's lock; another worker's
- *   stalled-job check puts the job back in the queue within about twice the lock duration.
+ *   stalled-job check puts the job back in the queue within 1.5 lock durations.
  * - SIGTERM (`stop()`): no new jobs; running ones get `shutdownGraceMs` to finish, then are
  *   stopped and handed back to the queue, without using up one of their attempts.
  * - A cancelled analysis (its cancel key set by the API) is stopped within a second.
@@ -139,8 +139,9 @@ export async function startQueueWorker(deps: QueueWorkerDeps): Promise<QueueWork
     connection: redisOptions(config.redis, 'blocking', 'nfc-worker'),
     concurrency: config.concurrency,
     lockDuration: config.lockMs,
-    // Looked for as often as a lock lasts: a dead worker's job is back within ~2 lock durations.
-    stalledInterval: config.lockMs,
+    // Looked for twice per lock duration: a dead worker's lock expires within one lock duration
+    // of its death, and its job is back in the queue at most half a lock duration later.
+    stalledInterval: Math.max(500, Math.round(config.lockMs / 2)),
     // A job whose worker died twice (e.g. it kills the worker) fails instead of looping for ever.
     maxStalledCount: 2,
     autorun: false,
