@@ -201,7 +201,7 @@ export class QueueDispatcher implements Dispatcher {
       ...(result?.results ? { results: result.results } : {}),
       ...(typeof result?.summary?.message === 'string' ? { message: result.summary.message } : {}),
       ...(progress ? { progress } : {}),
-      ...(job ? { attempts: job.attemptsMade } : {}),
+      ...(job ? { attempts: attemptsOf(job) } : {}),
       finishedAt: new Date(job?.finishedOn ?? Date.now()).toISOString(),
     };
   }
@@ -217,7 +217,7 @@ export class QueueDispatcher implements Dispatcher {
       message,
       // BullMQ's own reasons have no code: the only one we can meet is a job that stalled too often.
       errorCode: code ?? (/stalled/i.test(message) ? 'WORKER_LOST' : 'QUEUE_FAILED'),
-      ...(job ? { attempts: job.attemptsMade } : {}),
+      ...(job ? { attempts: attemptsOf(job) } : {}),
       finishedAt,
     };
   }
@@ -231,8 +231,8 @@ export class QueueDispatcher implements Dispatcher {
     return {
       analysisId: jobId,
       status: 'queued',
-      attempts: job.attemptsMade,
-      message: `attempt ${job.attemptsMade} failed (${message}); retrying (${left} attempt${left === 1 ? '' : 's'} left)`,
+      attempts: attemptsOf(job),
+      message: `attempt ${attemptsOf(job)} failed (${message}); retrying (${left} attempt${left === 1 ? '' : 's'} left)`,
     };
   }
 
@@ -267,6 +267,14 @@ export class QueueDispatcher implements Dispatcher {
       );
     }
   }
+}
+
+/**
+ * Times the analysis was started: failed attempts, plus starts that did not count against the
+ * retries (a worker that died or handed the job back), so the number shown never goes down.
+ */
+function attemptsOf(job: Pick<Job, 'attemptsStarted' | 'attemptsMade'>): number {
+  return Math.max(job.attemptsStarted, job.attemptsMade);
 }
 
 function asProgress(value: unknown): AnalysisProgress | undefined {
