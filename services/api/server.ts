@@ -83,7 +83,7 @@ export async function startApiServer(
     const dispatcher = await createDispatcher(config, env, log, storageConfig, scratchDir);
     const bus = new AnalysisUpdateBus();
     const sink = new AnalysisUpdateSink(db, bus, log.child({ component: 'updates' }));
-    await dispatcher.start(sink.accept);
+    await dispatcher.start(sink.accept, sink.acceptListing);
     cleanups.push(async () => {
       await dispatcher.stop();
       await sink.drain();

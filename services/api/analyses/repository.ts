@@ -135,6 +135,44 @@ export async function applyUpdate(db: Kysely<Database>, u: AnalysisUpdate): Prom
   return after ?? findAnalysisById(db, u.analysisId);
 }
 
+/**
+ * Cancels the unfinished kubernetes rows of one namespace whose VideoAnalysis a full list no
+ * longer holds (deleted while no replica watched, so no delete event reached any). Rows created
+ * after `createdBefore` are left alone: their resource may be created after the list began.
+ * Returns the rows changed.
+ */
+export async function cancelMissingResources(
+  db: Kysely<Database>,
+  listing: { resourcePrefix: string; ids: ReadonlySet<string>; createdBefore: Date },
+): Promise<Analysis[]> {
+  const candidates = await db
+    .selectFrom('analyses')
+    .select(['id', 'resource'])
+    .where('dispatch', '=', 'kubernetes')
+    .where('status', 'not in', [...TERMINAL_STATUSES])
+    .where('created_at', '<', listing.createdBefore)
+    .execute();
+  const changed: Analysis[] = [];
+  for (const row of candidates) {
+    if (listing.ids.has(row.id) || !row.resource?.startsWith(listing.resourcePrefix)) continue;
+    const now = new Date();
+    const after = await db
+      .updateTable('analyses')
+      .set({
+        status: 'cancelled',
+        finished_at: now,
+        updated_at: now,
+        message: `the VideoAnalysis ${row.resource} was deleted before it finished`,
+      })
+      .where('id', '=', row.id)
+      .where('status', 'not in', [...TERMINAL_STATUSES])
+      .returningAll()
+      .executeTakeFirst();
+    if (after) changed.push(after);
+  }
+  return changed;
+}
+
 /** Moves a not-yet-finished analysis to cancelled; returns the row after (unchanged when finished). */
 export async function markCancelled(db: Kysely<Database>, id: string): Promise<Analysis | undefined> {
   const now = new Date();

@@ -56,7 +56,7 @@ export const analysisRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app,
           options: JSON.stringify({}),
           status: 'queued',
           dispatch: dispatcher.mode,
-          resource: null,
+          resource: dispatcher.resourceOf?.(id) ?? null,
           attempts: 0,
         });
         try {

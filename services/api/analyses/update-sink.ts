@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../platform/db/schema.js';
 import type { Logger } from '../../platform/logging.js';
-import type { AnalysisUpdate } from '../dispatch/dispatcher.js';
-import { applyUpdate } from './repository.js';
+import type { AnalysisListing, AnalysisUpdate } from '../dispatch/dispatcher.js';
+import { applyUpdate, cancelMissingResources } from './repository.js';
 import type { AnalysisUpdateBus } from './update-bus.js';
 import { toAnalysisView } from './view.js';
 
@@ -15,11 +15,13 @@ export class AnalysisUpdateSink {
   /** The tail of each analysis' chain of pending writes. */
   readonly #chains = new Map<string, Promise<void>>();
   #stopped = false;
+  #listings = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly bus: AnalysisUpdateBus,
     private readonly log: Logger,
+    private readonly graceMs = 60_000,
   ) {}
 
   /** Queues the update; never throws (failures are logged after retries). */
@@ -30,6 +32,31 @@ export class AnalysisUpdateSink {
     this.#chains.set(id, next);
     void next.finally(() => {
       if (this.#chains.get(id) === next) this.#chains.delete(id);
+    });
+  };
+
+  /**
+   * After a full list: unfinished rows whose resource is not in it are cancelled (their delete
+   * happened while no replica watched). Rows younger than `graceMs` before the list began are
+   * spared: the API writes a row before it creates its resource, and a create may take up to
+   * the API server's request timeout (60 s by default).
+   */
+  acceptListing = (listing: AnalysisListing): void => {
+    const createdBefore = new Date(listing.listStartedAt.getTime() - this.graceMs);
+    const run = cancelMissingResources(this.db, { ...listing, createdBefore }).then(
+      (rows) => {
+        for (const row of rows) this.bus.publish(toAnalysisView(row));
+        if (rows.length > 0) {
+          this.log.info({ analyses: rows.map((r) => r.id) }, 'cancelled analyses whose VideoAnalysis is gone');
+        }
+      },
+      // The next full list tries again.
+      (err: unknown) => this.log.warn({ err }, 'could not check for analyses whose resource is gone'),
+    );
+    const key = `\0listing-${++this.#listings}`;
+    this.#chains.set(key, run);
+    void run.finally(() => {
+      if (this.#chains.get(key) === run) this.#chains.delete(key);
     });
   };
 

@@ -32,10 +32,28 @@ export interface AnalysisUpdate {
   discovered?: { resource: string; exercise: string; fps: number };
 }
 
+/**
+ * kubernetes only: every analysis the source holds, after a full list (and after the update of
+ * each was sent). An unfinished row of this namespace that is not among them lost its resource
+ * while no replica watched (a delete event is only seen by a watch that is running).
+ */
+export interface AnalysisListing {
+  /** `namespace/` prefix of the rows this listing covers (their `resource` column). */
+  resourcePrefix: string;
+  ids: ReadonlySet<string>;
+  /** When the list began: a resource created after that may be missing from it. */
+  listStartedAt: Date;
+}
+
 export interface Dispatcher {
   readonly mode: 'kubernetes' | 'queue' | 'inline';
-  /** Starts listening (watch, queue events, thread pool). `onUpdate` may be called at once. */
-  start(onUpdate: (update: AnalysisUpdate) => void): Promise<void>;
+  /**
+   * Starts listening (watch, queue events, thread pool). `onUpdate` may be called at once;
+   * `onListed` only by a dispatcher that can list everything it runs (kubernetes).
+   */
+  start(onUpdate: (update: AnalysisUpdate) => void, onListed?: (listing: AnalysisListing) => void): Promise<void>;
+  /** `namespace/name` of the resource that will stand for the analysis (kubernetes), for its row. */
+  resourceOf?(analysisId: string): string;
   /** Hands the analysis over; idempotent for the same analysisId (a retried request). */
   submit(task: AnalysisTask): Promise<void>;
   /** Stops it if running (best effort) and forgets it; idempotent. */

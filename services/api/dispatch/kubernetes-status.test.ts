@@ -154,6 +154,15 @@ describe('status → update', () => {
     });
   });
 
+  it('a kubectl resource being deleted: no discovered (its row, deleted through the API, must not come back)', () => {
+    const update = updateFromResource(
+      aVideoAnalysis({ labelled: false, deleting: true, status: { phase: 'Succeeded' } }),
+    );
+    assert.equal(update.analysisId, UID);
+    assert.equal(update.status, 'succeeded');
+    assert.equal(update.discovered, undefined);
+  });
+
   it('being deleted before it finished: cancelled at once (the finalizer may take a while)', () => {
     const update = updateFromResource(aVideoAnalysis({ deleting: true, status: { phase: 'Running' } }));
     assert.equal(update.status, 'cancelled');

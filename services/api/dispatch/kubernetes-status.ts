@@ -56,7 +56,9 @@ export function updateFromResource(va: WatchedAnalysis): AnalysisUpdate {
   const finishedAt = status.completionTime ?? terminalConditionTime(va);
   if (finishedAt) update.finishedAt = finishedAt;
   else if (deleting) update.finishedAt = String(va.metadata.deletionTimestamp);
-  if (discovered) {
+  // A kubectl resource being deleted gets no row: one deleted through the API (whose row is
+  // already gone) would otherwise come back from the events its finalizer causes.
+  if (discovered && !va.metadata.deletionTimestamp) {
     update.discovered = {
       resource: resourceRef(va),
       exercise: va.spec.exercise ?? DEFAULT_EXERCISE,

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { apiErrorStatus, customObjectsApi } from '../../platform/kube/client.js';
 import { Informer, type ListPage } from '../../platform/kube/informer.js';
 import { GROUP, PLURAL, VERSION } from '../../platform/kube/video-analysis.js';
-import type { AnalysisTask, AnalysisUpdate, Dispatcher } from './dispatcher.js';
+import type { AnalysisListing, AnalysisTask, AnalysisUpdate, Dispatcher } from './dispatcher.js';
 import { KubernetesDispatchError, kubernetesError } from './kubernetes-errors.js';
 import {
   analysisIdOf,
@@ -60,6 +60,8 @@ export class KubernetesDispatcher implements Dispatcher {
   private readonly defaults: ResourceDefaults;
   private readonly server: string;
   private informer?: Informer<WatchedAnalysis>;
+  /** Start of the list in progress (its first page), reported with the listing. */
+  private listStartedAt = new Date(0);
 
   constructor(private readonly opts: KubernetesDispatcherOptions) {
     this.api = customObjectsApi(opts.kubeConfig);
@@ -71,7 +73,10 @@ export class KubernetesDispatcher implements Dispatcher {
     };
   }
 
-  async start(onUpdate: (update: AnalysisUpdate) => void): Promise<void> {
+  async start(
+    onUpdate: (update: AnalysisUpdate) => void,
+    onListed?: (listing: AnalysisListing) => void,
+  ): Promise<void> {
     if (this.informer) throw new Error('the Kubernetes dispatcher is already started');
     const { namespace, log } = this.opts;
     const emit = (update: AnalysisUpdate) => {
@@ -127,7 +132,17 @@ export class KubernetesDispatcher implements Dispatcher {
       },
       relisted: () => {
         pending.clear();
-        for (const va of informer.list()) emit(updateFromResource(va));
+        const ids = new Set<string>();
+        for (const va of informer.list()) {
+          const update = updateFromResource(va);
+          ids.add(update.analysisId);
+          emit(update);
+        }
+        try {
+          onListed?.({ resourcePrefix: `${namespace}/`, ids, listStartedAt: this.listStartedAt });
+        } catch (err) {
+          log.error({ err }, 'analysis listing failed');
+        }
       },
     });
     this.informer = informer;
@@ -169,7 +184,7 @@ export class KubernetesDispatcher implements Dispatcher {
 
   async cancel(analysisId: string): Promise<void> {
     const { namespace, log } = this.opts;
-    const name = this.resourceOf(analysisId);
+    const name = this.resourceNameOf(analysisId);
     try {
       await this.api.deleteNamespacedCustomObject({
         group: GROUP,
@@ -220,13 +235,18 @@ export class KubernetesDispatcher implements Dispatcher {
     await this.informer?.stop();
   }
 
+  /** `namespace/name` of the VideoAnalysis submit() creates for the analysis (its row's `resource`). */
+  resourceOf(analysisId: string): string {
+    return `${this.opts.namespace}/${resourceName(analysisId)}`;
+  }
+
   /** True once the watch has listed the namespace at least once. */
   get synced(): boolean {
     return this.informer?.synced ?? false;
   }
 
   /** The resource of an analysis: the watched one that stands for it (kubectl ones have their own names), else ours. */
-  private resourceOf(analysisId: string): string {
+  private resourceNameOf(analysisId: string): string {
     for (const va of this.informer?.list() ?? []) {
       if (analysisIdOf(va).id === analysisId) return va.metadata.name;
     }
@@ -234,6 +254,7 @@ export class KubernetesDispatcher implements Dispatcher {
   }
 
   private async listPage(token: string | undefined): Promise<ListPage<WatchedAnalysis>> {
+    if (!token) this.listStartedAt = new Date();
     return (await this.api.listNamespacedCustomObject({
       group: GROUP,
       version: VERSION,
