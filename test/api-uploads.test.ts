@@ -263,6 +263,35 @@ for (const mode of ['embedded', 'postgres+minio'] as const) {
       });
     });
 
+    it('presigned flow: a PUT larger than declared and over the cap is refused, nothing kept', async () => {
+      const user = await small.signUp();
+      await leavesNothing(small, user, async () => {
+        const presign = await user.json('POST', '/v1/uploads/presign', {
+          filename: 'squat.mp4',
+          contentType: 'video/mp4',
+          bytes: 1000,
+        });
+        assert.equal(presign.status, 201);
+        // The disk store's PUT stops reading at the cap and resets the connection; S3's presigned
+        // PUT cannot cap the size, so the store takes it and complete must refuse it.
+        const put = await fetch(presign.body.put.url, { method: 'PUT', headers: presign.body.put.headers, body: video })
+          .then(async (res) => ({ status: res.status, text: await res.text() }))
+          .catch((err: Error & { cause?: { code?: string } }) => ({ status: 0, text: String(err.cause?.code) }));
+        if (put.status === 200) {
+          const done = await user.json('POST', `/v1/uploads/${presign.body.upload.id}/complete`);
+          assert.equal(done.status, 413, JSON.stringify(done.body));
+          assert.equal(done.body.error.code, 'UPLOAD_TOO_LARGE');
+        } else {
+          assert.ok(put.status === 413 || put.text === 'ECONNRESET', JSON.stringify(put));
+          // Nothing arrived: complete says so, and the user's delete drops the pending upload.
+          const done = await user.json('POST', `/v1/uploads/${presign.body.upload.id}/complete`);
+          assert.equal(done.status, 409);
+          assert.equal(done.body.error.code, 'UPLOAD_MISSING');
+          assert.equal((await user.json('DELETE', `/v1/uploads/${presign.body.upload.id}`)).status, 204);
+        }
+      });
+    });
+
     it('presign refuses a declared size over the cap (413) without creating anything', async () => {
       const user = await small.signUp();
       await leavesNothing(small, user, async () => {
