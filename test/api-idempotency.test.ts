@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { startTestApi, type TestApi, type UserClient, userId } from './support/api.js';
+import { startTestApi, storedUploadObjects, type TestApi, type UserClient, userId } from './support/api.js';
 import { clip } from './support/clips.js';
 import { type Postgres, startPostgres } from './support/postgres.js';
 
@@ -139,6 +139,56 @@ for (const mode of ['embedded', 'postgres'] as const) {
         { 'idempotency-key': key },
       );
       assert.equal(presign.status, 201);
+    });
+
+    it('the same key with another file is refused (422), and stores nothing', async () => {
+      const user = await t.signUp();
+      const key = `upload-${randomUUID()}`;
+      const first = await user.upload(video, 'squat.mp4', { 'idempotency-key': key });
+      assert.equal(first.status, 201, JSON.stringify(first.body));
+      const objects = await storedUploadObjects(t);
+      const other = await readFile(clip('tayyab_pushup2.mp4').path);
+      const second = await user.upload(other, 'pushup.mp4', { 'idempotency-key': key });
+      assert.equal(second.status, 422, JSON.stringify(second.body));
+      assert.equal(second.body.error.code, 'IDEMPOTENCY_KEY_REUSED');
+      assert.deepEqual(await storedUploadObjects(t), objects);
+      const owner = await userId(t, user.email);
+      const rows = await t.api.db.selectFrom('uploads').select('id').where('user_id', '=', owner).execute();
+      assert.equal(rows.length, 1);
+    });
+
+    it('a key left unanswered by a request that died is in flight (409) for a while, then usable again', async () => {
+      const user = await t.signUp();
+      const uploadId = await uploaded(user);
+      const key = `crash-${randomUUID()}`;
+      const body = { uploadId, exercise: 'squat' };
+      const first = await user.json('POST', '/v1/analyses', body, { 'idempotency-key': key });
+      assert.equal(first.status, 201);
+      await cancelAll(user);
+      // What a process that stopped between claiming the key and answering leaves behind.
+      const owner = await userId(t, user.email);
+      const unanswered = (createdAt: Date) =>
+        t.api.db
+          .updateTable('idempotency_keys')
+          .set({ status_code: null, response: null, created_at: createdAt })
+          .where('user_id', '=', owner)
+          .where('key', '=', key)
+          .execute();
+
+      await unanswered(new Date());
+      const soon = await user.json('POST', '/v1/analyses', body, { 'idempotency-key': key });
+      assert.equal(soon.status, 409, JSON.stringify(soon.body));
+      assert.equal(soon.body.error.code, 'IDEMPOTENCY_KEY_IN_FLIGHT');
+
+      await unanswered(new Date(Date.now() - 2 * 3600 * 1000));
+      const later = await user.json('POST', '/v1/analyses', body, { 'idempotency-key': key });
+      await cancelAll(user);
+      assert.equal(later.status, 201, JSON.stringify(later.body));
+      assert.equal(later.headers.get('idempotent-replayed'), null);
+      // Its answer is kept for the next retry.
+      const again = await user.json('POST', '/v1/analyses', body, { 'idempotency-key': key });
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(again.body.id, later.body.id);
     });
 
     it('refuses an empty or over-long key (400)', async () => {

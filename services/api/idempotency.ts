@@ -14,6 +14,12 @@ import type { Viewer } from './analyses/repository.js';
 import { errors } from './errors.js';
 
 const RETENTION_MS = 24 * 3600 * 1000;
+/**
+ * A claim still without an answer after this long was left by a process that stopped mid-request
+ * (a crash, a redeploy): a retry may take it over instead of hearing "in flight" for a day. Long
+ * enough for the slowest upload we accept to finish.
+ */
+const ABANDONED_MS = 30 * 60 * 1000;
 
 export interface Created<B> {
   status: number;
@@ -53,9 +59,21 @@ export async function withIdempotency<B>(
       .executeTakeFirst();
     if (!stored) throw errors.idempotencyInFlight();
     if (stored.fingerprint !== fingerprint) throw errors.idempotencyMismatch();
-    if (stored.status_code === null) throw errors.idempotencyInFlight();
-    reply.header('idempotent-replayed', 'true');
-    return send(reply, { status: stored.status_code, body: stored.response as B });
+    if (stored.status_code !== null) {
+      reply.header('idempotent-replayed', 'true');
+      return send(reply, { status: stored.status_code, body: stored.response as B });
+    }
+    // Only one retry wins the takeover: the update matches the old claim's time alone.
+    const taken = await db
+      .updateTable('idempotency_keys')
+      .set({ created_at: new Date() })
+      .where('user_id', '=', viewer.id)
+      .where('key', '=', key)
+      .where('status_code', 'is', null)
+      .where('created_at', '<', new Date(Date.now() - ABANDONED_MS))
+      .returning('key')
+      .executeTakeFirst();
+    if (!taken) throw errors.idempotencyInFlight();
   }
   try {
     const result = await run();
@@ -77,9 +95,15 @@ function send<B>(reply: FastifyReply, result: Created<B>): B {
   return result.body;
 }
 
-/** Method, route and JSON body: a multipart body is not read twice, so it is not part of it. */
+/**
+ * Method, route and JSON body. A multipart body is not read before the key is checked, so its
+ * length stands in for it: a retry of the same file has the same length (a client's boundaries
+ * are all one length), another file almost never does.
+ */
 function fingerprintOf(request: FastifyRequest): string {
-  const body = request.isMultipart() ? '' : JSON.stringify(request.body ?? null);
+  const body = request.isMultipart()
+    ? `multipart ${request.headers['content-length'] ?? 'chunked'}`
+    : JSON.stringify(request.body ?? null);
   return createHash('sha256')
     .update(`${request.method} ${request.routeOptions.url ?? request.url}\n${body}`)
     .digest('hex');
