@@ -332,6 +332,33 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
     await dispatcher.cancel(running.analysisId); // idempotent
     await worker.stop();
   });
+
+  test('an API replica started later reports what finished while no replica was listening', async () => {
+    const worker = startWorker();
+    const t = task('corrupt.mp4');
+    await dispatcher.submit(t);
+    await finalUpdate(t.analysisId, 60_000, worker);
+    await worker.stop();
+    const finished = updates.filter((u) => u.status === 'succeeded' || u.status === 'failed');
+
+    const late: AnalysisUpdate[] = [];
+    const replica = new QueueDispatcher({
+      redis: redisConfigFromEnv(redis.env),
+      log: createLogger({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    });
+    try {
+      await replica.start((u) => late.push(u));
+      for (const f of finished) {
+        const got = late.find((u) => u.analysisId === f.analysisId);
+        assert.equal(got?.status, f.status, `${f.analysisId}: ${JSON.stringify(got)}`);
+        assert.equal(got?.summary?.reps, f.summary?.reps);
+        assert.equal(got?.errorCode, f.errorCode);
+        assert.equal(got?.finishedAt, f.finishedAt);
+      }
+    } finally {
+      await replica.stop();
+    }
+  });
 });
 
 /** Adds the worker's log to a failure. */

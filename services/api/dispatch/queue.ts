@@ -11,11 +11,13 @@
  *   back) → queued again, with a message saying why;
  * - a waiting job removed by cancel() → cancelled.
  *
+ * On start, a replica also reports the jobs running and those finished within the last hour:
+ * what happened while no replica was listening (queue-updates.ts has the translations).
+ *
  * Cancelling a running job sets a Redis key that the worker running it checks every second.
  */
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AnalysisProgress, AnalysisTaskResult } from '../../platform/analysis-task.js';
 import type { Logger } from '../../platform/logging.js';
 import {
   ANALYSIS_ATTEMPTS,
@@ -25,9 +27,7 @@ import {
   type AnalysisJobData,
   type AnalysisJobResult,
   CANCEL_TTL_SECONDS,
-  CANCELLED,
   cancelKey,
-  decodeFailure,
   KEEP_COMPLETED,
   KEEP_FAILED,
 } from '../../platform/queue/analysis-queue.js';
@@ -35,6 +35,18 @@ import type { RedisConfig } from '../../platform/queue/config.js';
 import { createRedisConnection, describeRedis, redisOptions } from '../../platform/queue/connection.js';
 import { errors } from '../errors.js';
 import type { AnalysisTask, AnalysisUpdate, Dispatcher } from './dispatcher.js';
+import {
+  FinishedFilter,
+  failedUpdate,
+  handedBackUpdate,
+  progressUpdate,
+  removedUpdate,
+  retryingUpdate,
+  runningNowUpdate,
+  runningUpdate,
+  stalledUpdate,
+  succeededUpdate,
+} from './queue-updates.js';
 
 export interface QueueDispatcherOptions {
   redis: RedisConfig;
@@ -43,12 +55,11 @@ export interface QueueDispatcherOptions {
   queueName?: string;
   /** How long ready() waits for PONG, ms (default 2000). */
   pingTimeoutMs?: number;
+  /** On start, jobs that finished this recently are reported again (default 1 h). */
+  catchUpMs?: number;
 }
 
 const JOB_LOOKUP_TIMEOUT_MS = 5_000;
-
-/** States in which a job can simply be removed (no worker holds it). */
-const REMOVABLE = new Set(['waiting', 'wait', 'delayed', 'prioritized', 'paused', 'waiting-children']);
 
 export class QueueDispatcher implements Dispatcher {
   readonly mode = 'queue' as const;
@@ -78,53 +89,41 @@ export class QueueDispatcher implements Dispatcher {
     });
     this.#events = events;
     events.on('error', (err) => this.#log.warn({ err }, 'queue events connection error'));
+    const filter = new FinishedFilter();
+    const deliver = (update: AnalysisUpdate | undefined) => {
+      if (update && filter.pass(update)) onUpdate(update);
+    };
+    // Live events wait behind the catch-up, so what they say lands after the state read at start.
+    let caughtUp!: () => void;
+    this.#chain = new Promise<void>((resolve) => {
+      caughtUp = resolve;
+    });
     const handle = (what: string, fn: () => Promise<AnalysisUpdate | undefined>) => {
       this.#chain = this.#chain
         .then(fn)
-        .then((update) => {
-          if (update) onUpdate(update);
-        })
+        .then(deliver)
         .catch((err: unknown) => this.#log.warn({ err, event: what }, 'could not translate a queue event'));
     };
-    events.on('active', ({ jobId }) => handle('active', () => this.#onActive(jobId)));
-    events.on('progress', ({ jobId, data }) =>
-      handle('progress', async () => {
-        const progress = asProgress(data);
-        return progress ? { analysisId: jobId, status: 'running', progress } : undefined;
-      }),
-    );
+    events.on('active', ({ jobId }) => handle('active', async () => runningUpdate(jobId, await this.#job(jobId))));
+    events.on('progress', ({ jobId, data }) => handle('progress', async () => progressUpdate(jobId, data)));
     events.on('completed', ({ jobId, returnvalue }) =>
-      handle('completed', () => this.#onCompleted(jobId, returnvalue as unknown)),
+      handle('completed', async () => succeededUpdate(jobId, await this.#job(jobId), returnvalue)),
     );
-    events.on('failed', ({ jobId, failedReason }) => handle('failed', () => this.#onFailed(jobId, failedReason)));
-    events.on('delayed', ({ jobId }) => handle('delayed', () => this.#onRetrying(jobId)));
-    events.on('stalled', ({ jobId }) =>
-      handle('stalled', async () => ({
-        analysisId: jobId,
-        status: 'queued',
-        message: 'the worker running this analysis stopped responding; another worker will take it over',
-      })),
+    events.on('failed', ({ jobId, failedReason }) =>
+      handle('failed', async () => failedUpdate(jobId, await this.#job(jobId), failedReason)),
     );
-    // A worker stopping (SIGTERM) hands its running job back to the queue.
+    events.on('delayed', ({ jobId }) => handle('delayed', async () => retryingUpdate(jobId, await this.#job(jobId))));
+    events.on('stalled', ({ jobId }) => handle('stalled', async () => stalledUpdate(jobId)));
     events.on('waiting', ({ jobId, prev }) =>
-      handle('waiting', async () =>
-        prev === 'active'
-          ? {
-              analysisId: jobId,
-              status: 'queued',
-              message: 'the worker running this analysis was stopped; another worker will take it over',
-            }
-          : undefined,
-      ),
+      handle('waiting', async () => (prev === 'active' ? handedBackUpdate(jobId) : undefined)),
     );
-    events.on('removed', ({ jobId, prev }) =>
-      handle('removed', async () =>
-        REMOVABLE.has(prev)
-          ? { analysisId: jobId, status: 'cancelled', message: 'cancelled', finishedAt: new Date().toISOString() }
-          : undefined,
-      ),
-    );
-    await events.waitUntilReady();
+    events.on('removed', ({ jobId, prev }) => handle('removed', async () => removedUpdate(jobId, prev)));
+    try {
+      await events.waitUntilReady();
+      await this.#catchUp(deliver);
+    } finally {
+      caughtUp();
+    }
   }
 
   async submit(task: AnalysisTask): Promise<void> {
@@ -180,60 +179,25 @@ export class QueueDispatcher implements Dispatcher {
     this.#redis.disconnect();
   }
 
-  async #onActive(jobId: string): Promise<AnalysisUpdate> {
-    const job = await this.#job(jobId);
-    return {
-      analysisId: jobId,
-      status: 'running',
-      ...(job ? { attempts: Math.max(job.attemptsStarted, job.attemptsMade + 1) } : {}),
-      ...(job?.processedOn ? { startedAt: new Date(job.processedOn).toISOString() } : {}),
-    };
-  }
-
-  async #onCompleted(jobId: string, value: unknown): Promise<AnalysisUpdate> {
-    const job = await this.#job(jobId);
-    const result = value as Partial<AnalysisTaskResult> | undefined;
-    const progress = job ? asProgress(job.progress) : undefined;
-    return {
-      analysisId: jobId,
-      status: 'succeeded',
-      ...(result?.summary ? { summary: result.summary } : {}),
-      ...(result?.results ? { results: result.results } : {}),
-      ...(typeof result?.summary?.message === 'string' ? { message: result.summary.message } : {}),
-      ...(progress ? { progress } : {}),
-      ...(job ? { attempts: attemptsOf(job) } : {}),
-      finishedAt: new Date(job?.finishedOn ?? Date.now()).toISOString(),
-    };
-  }
-
-  async #onFailed(jobId: string, failedReason: string): Promise<AnalysisUpdate> {
-    const { code, message } = decodeFailure(failedReason);
-    const job = await this.#job(jobId);
-    const finishedAt = new Date(job?.finishedOn ?? Date.now()).toISOString();
-    if (code === CANCELLED) return { analysisId: jobId, status: 'cancelled', message, finishedAt };
-    return {
-      analysisId: jobId,
-      status: 'failed',
-      message,
-      // BullMQ's own reasons have no code: the only one we can meet is a job that stalled too often.
-      errorCode: code ?? (/stalled/i.test(message) ? 'WORKER_LOST' : 'QUEUE_FAILED'),
-      ...(job ? { attempts: attemptsOf(job) } : {}),
-      finishedAt,
-    };
-  }
-
-  /** A job delayed after a failed attempt waits for its backoff before the next one. */
-  async #onRetrying(jobId: string): Promise<AnalysisUpdate | undefined> {
-    const job = await this.#job(jobId);
-    if (!job || job.attemptsMade === 0) return undefined;
-    const { message } = decodeFailure(job.failedReason);
-    const left = ANALYSIS_ATTEMPTS - job.attemptsMade;
-    return {
-      analysisId: jobId,
-      status: 'queued',
-      attempts: attemptsOf(job),
-      message: `attempt ${attemptsOf(job)} failed (${message}); retrying (${left} attempt${left === 1 ? '' : 's'} left)`,
-    };
+  /**
+   * What happened while no replica was listening (all of them restarting): running jobs, and
+   * jobs that finished within `catchUpMs`, as updates (the newest 1000 of each).
+   */
+  async #catchUp(deliver: (update: AnalysisUpdate) => void): Promise<void> {
+    const since = Date.now() - (this.#opts.catchUpMs ?? 3_600_000);
+    try {
+      const [active, completed, failed] = await Promise.all([
+        this.#queue.getJobs(['active'], 0, 999),
+        this.#queue.getJobs(['completed'], 0, 999, false),
+        this.#queue.getJobs(['failed'], 0, 999, false),
+      ]);
+      const recent = (job: { finishedOn?: number }) => (job.finishedOn ?? 0) >= since;
+      for (const job of active) if (job.id) deliver(runningNowUpdate(job.id, job));
+      for (const job of completed.filter(recent)) if (job.id) deliver(succeededUpdate(job.id, job, job.returnvalue));
+      for (const job of failed.filter(recent)) if (job.id) deliver(failedUpdate(job.id, job, job.failedReason));
+    } catch (err) {
+      this.#log.warn({ err }, 'could not catch up with the queue');
+    }
   }
 
   /**
@@ -267,21 +231,6 @@ export class QueueDispatcher implements Dispatcher {
       );
     }
   }
-}
-
-/**
- * Times the analysis was started: failed attempts, plus starts that did not count against the
- * retries (a worker that died or handed the job back), so the number shown never goes down.
- */
-function attemptsOf(job: Pick<Job, 'attemptsStarted' | 'attemptsMade'>): number {
-  return Math.max(job.attemptsStarted, job.attemptsMade);
-}
-
-function asProgress(value: unknown): AnalysisProgress | undefined {
-  const p = value as Partial<AnalysisProgress> | null | undefined;
-  return p && typeof p === 'object' && typeof p.framesDone === 'number' && typeof p.framesTotal === 'number'
-    ? { framesDone: p.framesDone, framesTotal: p.framesTotal }
-    : undefined;
 }
 
 function messageOf(err: unknown): string {
