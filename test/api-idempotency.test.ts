@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { startTestApi, storedUploadObjects, type TestApi, type UserClient, userId } from './support/api.js';
 import { clip } from './support/clips.js';
 import { type Postgres, startPostgres } from './support/postgres.js';
@@ -168,12 +169,8 @@ for (const mode of ['embedded', 'postgres'] as const) {
       // What a process that stopped between claiming the key and answering leaves behind.
       const owner = await userId(t, user.email);
       const unanswered = (createdAt: Date) =>
-        t.api.db
-          .updateTable('idempotency_keys')
-          .set({ status_code: null, response: null, created_at: createdAt })
-          .where('user_id', '=', owner)
-          .where('key', '=', key)
-          .execute();
+        sql`update idempotency_keys set status_code = null, response = null, created_at = ${createdAt}
+            where user_id = ${owner} and key = ${key}`.execute(t.api.db);
 
       await unanswered(new Date());
       const soon = await user.json('POST', '/v1/analyses', body, { 'idempotency-key': key });

@@ -63,16 +63,23 @@ export async function withIdempotency<B>(
       reply.header('idempotent-replayed', 'true');
       return send(reply, { status: stored.status_code, body: stored.response as B });
     }
-    // Only one retry wins the takeover: the update matches the old claim's time alone.
-    const taken = await db
-      .updateTable('idempotency_keys')
-      .set({ created_at: new Date() })
+    // Only one retry wins the takeover: the first to remove the stale claim, then to claim anew.
+    const stale = await db
+      .deleteFrom('idempotency_keys')
       .where('user_id', '=', viewer.id)
       .where('key', '=', key)
       .where('status_code', 'is', null)
       .where('created_at', '<', new Date(Date.now() - ABANDONED_MS))
       .returning('key')
       .executeTakeFirst();
+    const taken =
+      stale &&
+      (await db
+        .insertInto('idempotency_keys')
+        .values({ user_id: viewer.id, key, fingerprint, status_code: null, response: null })
+        .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+        .returning('key')
+        .executeTakeFirst());
     if (!taken) throw errors.idempotencyInFlight();
   }
   try {
