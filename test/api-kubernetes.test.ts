@@ -25,10 +25,14 @@ import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-em
 import { type Minio, startMinio } from './support/minio.js';
 import {
   eventually,
+  GROUP,
   installCrd,
+  MERGE_PATCH,
   type OperatorProcess,
   operatorTestClient,
+  PLURAL,
   startOperator,
+  VERSION,
   videoAnalysis,
 } from './support/operator-process.js';
 import { type Postgres, startPostgres } from './support/postgres.js';
@@ -37,6 +41,8 @@ const NS = 'athletes';
 const API_SA = 'nfc-api';
 const ADMIN = 'coach-admin@example.com';
 const CLIP = clip('formfit_squat.mp4');
+const HOLD = 'example.com/hold';
+const VA = { group: GROUP, version: VERSION, plural: PLURAL };
 
 interface View {
   id: string;
@@ -264,18 +270,19 @@ describe('the API with kubernetes dispatch, through HTTP', { timeout: 600_000 },
 
   test('a VideoAnalysis applied with kubectl shows up for an admin (resource ns/name) and ends succeeded; a coach does not see it', async () => {
     assert.ok(uploadKey, 'the upload test ran');
-    const created = await client.create(
-      videoAnalysis('kubectl-squat', {
-        namespace: NS,
-        spec: {
-          source: { s3: { bucket: 'videos', key: uploadKey } },
-          exercise: 'squat',
-          sampling: { fps: 10 },
-          resources: { gpu: 0 },
-          output: { bucket: 'results', prefix: 'analyses/kubectl-squat/' },
-        },
-      }),
-    );
+    const manifest = videoAnalysis('kubectl-squat', {
+      namespace: NS,
+      spec: {
+        source: { s3: { bucket: 'videos', key: uploadKey } },
+        exercise: 'squat',
+        sampling: { fps: 10 },
+        resources: { gpu: 0 },
+        output: { bucket: 'results', prefix: 'analyses/kubectl-squat/' },
+      },
+    });
+    // Someone else's finalizer (a backup tool, say): when deleted, it lingers in deletion.
+    manifest.metadata.finalizers = [HOLD];
+    const created = await client.create(manifest);
     kubectlUid = created.metadata.uid ?? '';
     assert.match(kubectlUid, /^[0-9a-f-]{36}$/);
     // For the last test: a GPU analysis (no GPU node here) that stays unfinished until deleted.
@@ -328,8 +335,25 @@ describe('the API with kubernetes dispatch, through HTTP', { timeout: 600_000 },
     assert.ok((await resultKeys('analyses/kubectl-squat/')).length > 0, 'artifacts before');
     const delKubectl = await admin.json('DELETE', `/v1/analyses/${kubectlUid}`);
     assert.equal(delKubectl.status, 204, JSON.stringify(delKubectl.body));
-    await gone('kubectl-squat');
     assert.deepEqual(await resultKeys('analyses/kubectl-squat/'), [], 'no artifacts left');
+    // The operator's finalizer is done; the other one holds the resource in deletion, and it
+    // still changes (here an annotation): those watch events must not bring the row back.
+    await waitFor('only the other finalizer left', 60_000, async () => {
+      const { metadata } = await client.get('kubectl-squat', NS);
+      const deleting = (metadata as { deletionTimestamp?: string }).deletionTimestamp;
+      return deleting && metadata.finalizers?.join() === HOLD ? true : undefined;
+    });
+    await client.custom.patchNamespacedCustomObject(
+      { ...VA, namespace: NS, name: 'kubectl-squat', body: { metadata: { annotations: { touched: 'yes' } } } },
+      MERGE_PATCH,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.equal((await admin.json('GET', `/v1/analyses/${kubectlUid}`)).status, 404, 'not back while in deletion');
+    await client.custom.patchNamespacedCustomObject(
+      { ...VA, namespace: NS, name: 'kubectl-squat', body: { metadata: { finalizers: null } } },
+      MERGE_PATCH,
+    );
+    await gone('kubectl-squat');
 
     // Watch events of the resources being deleted (finalizer, then gone) arrive afterwards:
     // they must not bring a row back.
