@@ -253,7 +253,7 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
     assert.ok(stopMs < 10_000, `stopped in ${stopMs} ms`);
     await explained(first, arrivals, () =>
       eventually('told the analysis waits for another worker', 10_000, async () =>
-        updatesOf(t.analysisId).find((u) => u.status === 'queued' && /was stopped/.test(u.message ?? '')),
+        updatesOf(t.analysisId).find((u) => u.status === 'queued' && /stopped before finishing/.test(u.message ?? '')),
       ),
     );
 

@@ -73,7 +73,7 @@ export async function startQueueWorker(deps: QueueWorkerDeps): Promise<QueueWork
     signal?: AbortSignal,
   ): Promise<AnalysisTaskResult> => {
     const jobId = job.id as string;
-    const jobLog = log.child({ analysis: jobId, attempt: job.attemptsMade + 1 });
+    const jobLog = log.child({ analysis: jobId, attempt: Math.max(job.attemptsStarted, job.attemptsMade + 1) });
     const entry: { stop: AbortController; reason?: StopReason } = { stop: new AbortController() };
     running.set(jobId, entry);
     const checkCancel = async () => {

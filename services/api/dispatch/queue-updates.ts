@@ -104,12 +104,15 @@ export function stalledUpdate(analysisId: string): AnalysisUpdate {
   };
 }
 
-/** A worker stopping (SIGTERM) handed its running job back to the queue. */
+/**
+ * A running job went back to the queue: its worker, stopping (SIGTERM), handed it back, or it
+ * stalled (then a stalled event follows and says so).
+ */
 export function handedBackUpdate(analysisId: string): AnalysisUpdate {
   return {
     analysisId,
     status: 'queued',
-    message: 'the worker running this analysis was stopped; another worker will take it over',
+    message: 'the worker running this analysis stopped before finishing; another worker will take it over',
   };
 }
 
