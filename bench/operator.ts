@@ -65,6 +65,11 @@ const WORKER_ENV = {
   NFC_WORKER_CPU: '{"request":"10m","limit":"100m"}',
   NFC_WORKER_MEMORY: '{"request":"16Mi","limit":"64Mi"}',
   NFC_OPERATOR_CONCURRENCY: values['operator-concurrency'],
+  // The chart's Lease timings (the tests' 4 s lease is for fast failover tests, too tight for a
+  // machine this busy).
+  NFC_OPERATOR_LEASE_DURATION_SECONDS: '15',
+  NFC_OPERATOR_RENEW_DEADLINE_SECONDS: '10',
+  NFC_OPERATOR_RETRY_PERIOD_SECONDS: '2',
 };
 
 /** Runs `fn` over `items`, at most `limit` at once. */
@@ -282,9 +287,14 @@ async function main(): Promise<void> {
       }),
     );
     const applied = performance.now();
-    await jobs.created;
-    await jobs.finished;
-    const allSucceeded = await succeeded.done;
+    // An operator that dies must end the bench with its last words, not leave it waiting.
+    const died = op.exited.then(({ code, signal }) => {
+      throw new Error(`the operator exited (${code ?? signal}) during the bench:\n${op.logs().slice(-6000)}`);
+    });
+    died.catch(() => {}); // after the bench's own SIGTERM nobody waits on it
+    await Promise.race([jobs.created, died]);
+    await Promise.race([jobs.finished, died]);
+    const allSucceeded = await Promise.race([succeeded.done, died]);
     clearInterval(ticker);
     const rss = op.peakRssBytes();
     const cpuSeconds = processCpuSeconds(op.pid);

@@ -38,10 +38,11 @@ class LeaseApi {
     return `/apis/coordination.k8s.io/v1/namespaces/${this.namespace}/leases`;
   }
   read(): Promise<Lease> {
-    return this.conn.request('GET', `${this.collection}/${this.name}`);
+    return this.conn.request('GET', `${this.collection}/${this.name}`, { priority: true });
   }
   create(spec: Lease['spec']): Promise<Lease> {
     return this.conn.request('POST', this.collection, {
+      priority: true,
       body: {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
@@ -53,6 +54,7 @@ class LeaseApi {
   /** Replaces `lease` (guarded by its resourceVersion: 409 when someone wrote in between). */
   replace(lease: Lease, spec: Lease['spec']): Promise<Lease> {
     return this.conn.request('PUT', `${this.collection}/${this.name}`, {
+      priority: true,
       body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', ...lease, spec },
     });
   }

@@ -47,15 +47,27 @@ export interface RequestOptions {
   body?: unknown;
   contentType?: string;
   signal?: AbortSignal;
+  /** Not queued behind the work: Lease renewals, which must not wait for a burst of writes. */
+  priority?: boolean;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+/**
+ * Connections for ordinary requests; more requests than this wait for one (a burst of thousands
+ * would otherwise open thousands of TLS connections: memory here, handshakes on the server).
+ * Watches hold theirs for minutes, so they get their own pool, not counted here; so do Lease
+ * renewals, which must never queue behind a burst of writes (a leader that cannot renew in time
+ * stops leading).
+ */
+const REQUEST_CONNECTIONS = 32;
 const TOKEN_REREAD_MS = 60_000;
 
 export class KubeConnection {
   /** Called once per HTTP request with its method (GET, POST…) and whether it is a watch. */
   onRequest?: (method: string, watch: boolean) => void;
-  private agent?: Agent;
+  private requestAgent?: Agent;
+  private watchAgent?: Agent;
+  private priorityAgent?: Agent;
   private token?: { value: string; readAt: number };
 
   constructor(readonly settings: ConnectionSettings) {}
@@ -70,7 +82,7 @@ export class KubeConnection {
     const res = await request(url, {
       method: method as 'GET',
       headers,
-      dispatcher: this.dispatcher(),
+      dispatcher: this.dispatcher(opts.priority ? 'priority' : 'request'),
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -87,7 +99,7 @@ export class KubeConnection {
       applySecurityAuthentication: async (context: RequestContext) => {
         this.onRequest?.('GET', true);
         for (const [k, v] of Object.entries(this.authHeader())) context.setHeaderParam(k, v);
-        context.setDispatcher(this.dispatcher() as Parameters<RequestContext['setDispatcher']>[0]);
+        context.setDispatcher(this.dispatcher('watch') as Parameters<RequestContext['setDispatcher']>[0]);
       },
     };
     return watchConfig as unknown as KubeConfig;
@@ -95,19 +107,35 @@ export class KubeConnection {
 
   /** Drops the pooled connections (requests in flight on them fail); the next request opens new ones. */
   async resetConnections(): Promise<void> {
-    const old = this.agent;
-    this.agent = undefined;
-    await old?.destroy().catch(() => {});
+    const old = [this.requestAgent, this.watchAgent, this.priorityAgent];
+    this.requestAgent = undefined;
+    this.watchAgent = undefined;
+    this.priorityAgent = undefined;
+    await Promise.all(old.map((a) => a?.destroy().catch(() => {})));
   }
 
   async close(): Promise<void> {
     await this.resetConnections();
   }
 
-  private dispatcher(): Agent {
+  private dispatcher(kind: 'request' | 'watch' | 'priority'): Agent {
+    if (kind === 'watch') {
+      this.watchAgent ??= this.newAgent();
+      return this.watchAgent;
+    }
+    if (kind === 'priority') {
+      this.priorityAgent ??= this.newAgent(2);
+      return this.priorityAgent;
+    }
+    this.requestAgent ??= this.newAgent(REQUEST_CONNECTIONS);
+    return this.requestAgent;
+  }
+
+  private newAgent(connections?: number): Agent {
     const s = this.settings;
-    this.agent ??= new Agent({
+    return new Agent({
       keepAliveTimeout: 30_000,
+      ...(connections ? { connections } : {}),
       connect: {
         ...(s.ca ? { ca: s.ca } : {}),
         ...(s.cert ? { cert: s.cert } : {}),
@@ -115,7 +143,6 @@ export class KubeConnection {
         rejectUnauthorized: !s.insecureSkipTlsVerify,
       },
     });
-    return this.agent;
   }
 
   private authHeader(): Record<string, string> {

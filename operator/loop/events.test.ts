@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { aVideoAnalysis } from '../plan/builders.js';
+import { EventRecorder } from './events.js';
+import type { EventInput, KubeApi } from './kube-api.js';
+import type { VideoAnalysisObject } from './objects.js';
+
+describe('EventRecorder', () => {
+  it('sends every event in the background, a few at a time, and flush waits for them', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const api = {
+      async createEvent(_va: VideoAnalysisObject, event: EventInput) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await sleep(2);
+        inFlight--;
+        if (event.reason === 'Broken') throw new Error('HTTP 500');
+        sent.push(event.reason);
+      },
+    } as unknown as KubeApi;
+    const recorder = new EventRecorder(api, pino({ level: 'silent' }));
+    const va = aVideoAnalysis('a').build() as VideoAnalysisObject;
+    for (let i = 0; i < 50; i++) recorder.record(va, { type: 'Normal', reason: `R${i}`, message: 'm' });
+    recorder.record(va, { type: 'Warning', reason: 'Broken', message: 'm' });
+    await recorder.flush();
+    assert.equal(sent.length, 50, 'a failed event does not stop the others');
+    assert.equal(sent[0], 'R0');
+    assert.ok(most <= 4, `at most 4 in flight, saw ${most}`);
+    await recorder.flush(); // nothing queued: resolves at once
+  });
+});
