@@ -229,8 +229,8 @@ describe('queue dispatch: real Redis, MinIO and `nfc worker queue` processes', {
     console.log(
       `# killed worker's job running again on another worker after ${(recoveryMs / 1000).toFixed(1)} s (lock ${LOCK_MS / 1000} s)`,
     );
-    // 1.5 lock durations, plus the second worker's start-up (a few seconds on a busy machine).
-    assert.ok(recoveryMs < 1.5 * LOCK_MS + 8_000, `recovered after ${recoveryMs} ms`);
+    // 1.5 lock durations, plus the second worker's start-up (up to ~10 s on a busy 2-core machine).
+    assert.ok(recoveryMs < 1.5 * LOCK_MS + 12_000, `recovered after ${recoveryMs} ms`);
 
     const keys = await keysUnder(`analyses/${t.analysisId}/`);
     assert.equal(keys.filter((k) => k.endsWith('report.json')).length, 1, keys.join('\n'));
