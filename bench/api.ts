@@ -18,13 +18,14 @@
  *
  * Options: --rounds N (3)  --mb N (500)  --rate N (200 req/s)  --seconds N (10)
  *          --part-mib N (8)  --queue N (2)   (direct upload tuning, as the API's store)
+ *          --node-options "…"  (NODE_OPTIONS of the API process, e.g. --max-semi-space-size=8)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     'part-mib': { type: 'string', default: '8' },
     queue: { type: 'string', default: '2' },
+    'node-options': { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -141,6 +143,12 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** CPU time (user + system) a process has used, in ms (from /proc/<pid>/stat; clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Samples VmRSS every `ms` until stopped; returns the samples. */
@@ -252,7 +260,7 @@ function median(values: number[]): number {
 }
 
 /** A bare Fastify process: one GET route returning `body`, nothing else (no hooks, no auth, no DB). */
-async function startBareServer(body: unknown): Promise<{ url: string; stop(): void }> {
+async function startBareServer(body: unknown): Promise<{ url: string; pid: number; stop(): void }> {
   const code = `
     import Fastify from 'fastify';
     const body = JSON.parse(process.env.BODY);
@@ -274,7 +282,7 @@ async function startBareServer(body: unknown): Promise<{ url: string; stop(): vo
     });
     child.once('exit', (c) => reject(new Error(`bare server exited (${c})`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid ?? 0, stop: () => child.kill('SIGTERM') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +296,7 @@ async function main(): Promise<void> {
   const [postgres, minio, redis] = await Promise.all([startPostgres(), startMinio(), startRedis()]);
   const scratch = await mkdtemp(join(tmpdir(), 'nfc-bench-api-scratch-'));
   let api: ApiProcess | undefined;
-  let bare: { url: string; stop(): void } | undefined;
+  let bare: { url: string; pid: number; stop(): void } | undefined;
   try {
     const dbConfig = await postgres.createDatabase('bench_api');
     const db = await openDatabase(dbConfig, log);
@@ -310,6 +318,7 @@ async function main(): Promise<void> {
       NFC_SCRATCH_DIR: scratch,
       NFC_RATE_LIMIT_PER_MINUTE: '1000000',
       LOG_LEVEL: 'warn',
+      ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
     };
     api = await startApiProcess(env);
     const apiUrl = api.url;
@@ -385,8 +394,13 @@ async function main(): Promise<void> {
     const bareGet = `${bare.url}/v1/analyses/${analysis.id}`;
     await openLoop(apiGet, auth, RATE, 2); // warm-up
     await openLoop(bareGet, auth, RATE, 2);
-    const apiLatency = await openLoop(apiGet, auth, RATE, SECONDS);
-    const bareLatency = await openLoop(bareGet, auth, RATE, SECONDS);
+    const measure = async (url: string, pid: number) => {
+      const cpuBefore = cpuMsOf(pid);
+      const result = await openLoop(url, auth, RATE, SECONDS);
+      return { ...result, cpuPerRequest: (cpuMsOf(pid) - cpuBefore) / (RATE * SECONDS) };
+    };
+    const apiLatency = await measure(apiGet, api.pid);
+    const bareLatency = await measure(bareGet, bare.pid);
     const final = memoryOf(api.pid);
 
     // The table.
@@ -412,7 +426,7 @@ async function main(): Promise<void> {
     ]);
     out += row(['upload time', `${apiMedian.toFixed(2)} s`, `${directMedian.toFixed(2)} s`, '']);
     out += `  (target ≥ 0.80×: ${ratio >= 0.8 ? 'met' : 'NOT met'}; direct = @aws-sdk/lib-storage, ${PART_SIZE / 1024 / 1024} MiB parts, ${QUEUE_SIZE} at once)\n\n`;
-    out += `API process memory (nfc serve, pid ${api.pid})\n`;
+    out += `API process memory (nfc serve, pid ${api.pid}${values['node-options'] ? `, NODE_OPTIONS=${values['node-options']}` : ''})\n`;
     out += row(['RSS idle before uploads', `${(idle.rss / MB).toFixed(0)} MB`]);
     out += row(['RSS peak during each upload (sampled 50 ms)', ...peaks.map((p) => `${(p / MB).toFixed(0)} MB`)]);
     out += row([
@@ -423,7 +437,7 @@ async function main(): Promise<void> {
     out += row(['VmHWM (kernel peak, whole run)', `${(final.hwm / MB).toFixed(0)} MB`]);
     out += `  (target: flat, under 150 MB: ${peak < 150 * MB && final.hwm < 150 * MB ? 'met' : 'NOT met'}; growth over idle ${((peak - idle.rss) / MB).toFixed(0)} MB)\n\n`;
     out += `GET /v1/analyses/:id, open loop at ${RATE} req/s for ${SECONDS} s (latency from the scheduled send time)\n`;
-    out += row(['', 'p50', 'p90', 'p99', 'max', 'achieved', 'errors']);
+    out += row(['', 'p50', 'p90', 'p99', 'max', 'achieved', 'errors', 'CPU/request']);
     for (const [name, r] of [
       ['API (auth, PostgreSQL, serialisation)', apiLatency],
       ['bare Fastify (same body)', bareLatency],
@@ -436,8 +450,12 @@ async function main(): Promise<void> {
         ms(r.latencies.at(-1) ?? Number.NaN),
         `${r.achieved.toFixed(0)}/s`,
         String(r.errors),
+        `${r.cpuPerRequest.toFixed(2)} ms`,
       ]);
     }
+    out += `  (CPU/request: the server process's user + system time over the run, per request; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs at the end)\n`;
     process.stdout.write(out);
   } finally {
     bare?.stop();
