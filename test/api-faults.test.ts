@@ -129,6 +129,48 @@ describe('PostgreSQL going away under a running API', () => {
     assert.equal(rows.length, 1, 'only the upload of the first test');
   });
 
+  it('an analysis running while PostgreSQL restarts ends succeeded, seen over GET and SSE', async () => {
+    const up = await user.upload(await readFile(VIDEO.path), 'squat.mp4');
+    assert.equal(up.status, 201);
+    // 5 frames a second: a real run, kept short.
+    const created = await user.json('POST', '/v1/analyses', { uploadId: up.body.id, exercise: 'squat', fps: 5 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = created.body.id as string;
+    let streaming!: () => void;
+    const firstEvent = new Promise<void>((resolve) => {
+      streaming = resolve;
+    });
+    const followed = readEvents<AnalysisEvent>(
+      `${t.url}/v1/analyses/${id}/events`,
+      user.token,
+      (e) => {
+        streaming();
+        return ['succeeded', 'failed', 'cancelled'].includes(e.status);
+      },
+      AbortSignal.timeout(240_000),
+    );
+    // The stream is open (its first event came) before the database goes.
+    await Promise.race([firstEvent, followed]);
+    await eventually('the analysis is running', 60_000, async () => {
+      const res = await user.json('GET', `/v1/analyses/${id}`);
+      return res.body.status === 'running' ? true : undefined;
+    });
+    await pg.shutdown();
+    await sleep(3_000); // updates from the run meet a database that is down
+    await pg.start();
+    const events = await followed;
+    const final = await eventually('the analysis has finished', 60_000, async () => {
+      const res = await user.json('GET', `/v1/analyses/${id}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(res.body.status) ? res.body : undefined;
+    });
+    assert.equal(final.status, 'succeeded', JSON.stringify(final));
+    assert.equal(events[events.length - 1]?.status, 'succeeded');
+    assert.ok(final.summary && final.summary.reps >= 0, JSON.stringify(final.summary));
+    assert.ok(final.finishedAt);
+    const report = await user.json('GET', `/v1/analyses/${id}/report`);
+    assert.equal(report.status, 200);
+  });
+
   it('survives postgres.restart() with connections in the pool: the next requests are 200', async () => {
     // Several connections open and idle in the pool when the server goes.
     const warm = await Promise.all(Array.from({ length: 6 }, () => user.json('GET', '/v1/analyses')));
