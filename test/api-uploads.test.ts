@@ -91,13 +91,16 @@ for (const mode of ['embedded', 'postgres+minio'] as const) {
       });
     });
 
-    it('refuses a text file (415 UNSUPPORTED_MEDIA_TYPE)', async () => {
+    it('refuses a text file and an empty file (415 UNSUPPORTED_MEDIA_TYPE)', async () => {
       const user = await t.signUp();
       await leavesNothing(t, user, async () => {
         const res = await user.upload(Buffer.from(NOTES), 'notes.mp4');
         assert.equal(res.status, 415);
         assert.equal(res.body.error.code, 'UNSUPPORTED_MEDIA_TYPE');
         assert.equal(res.body.error.details.detected, 'a text file');
+        const empty = await user.upload(new Uint8Array(0), 'empty.mp4');
+        assert.equal(empty.status, 415);
+        assert.equal(empty.body.error.details.detected, 'the file is empty');
       });
     });
 

@@ -60,7 +60,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     reply.code(status).send({ error: { code: error.code ?? 'BAD_REQUEST', message: error.message } });
     return;
   }
-  if (request.raw.aborted || request.raw.socket?.destroyed === true) {
+  if (isClientGone(error, request)) {
     // The client went away mid-request (its body stream failed with ECONNRESET): nobody reads
     // this answer, and no dependency is down.
     request.log.info({ err: error }, 'the client closed the connection before the answer');
@@ -99,4 +99,17 @@ function isUnavailable(error: unknown): boolean {
   )
     return true;
   return e.cause !== undefined && e.cause !== error && isUnavailable(e.cause);
+}
+
+/** The request failed because its client went away (its body stream broke), not because of us. */
+function isClientGone(error: FastifyError, request: FastifyRequest): boolean {
+  if (!request.raw.aborted && request.raw.socket?.destroyed !== true) return false;
+  const e = error as { code?: unknown; cause?: unknown; message?: string };
+  return (
+    e.code === 'ECONNRESET' ||
+    e.code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    e.code === 'Aborted' ||
+    e.code === 'BodyStreamFailed' ||
+    e.message === 'aborted'
+  );
 }
