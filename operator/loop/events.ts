@@ -33,7 +33,17 @@ export class EventRecorder {
       }
       return;
     }
-    this.backlog.push({ va, event });
+    // Only what the Event names: a queued Event must not keep a whole object alive.
+    const m = va.metadata;
+    const regarding = {
+      metadata: {
+        name: m.name,
+        ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+        ...(m.uid !== undefined ? { uid: m.uid } : {}),
+        ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
+      },
+    } as VideoAnalysisObject;
+    this.backlog.push({ va: regarding, event });
     this.pump();
   }
 

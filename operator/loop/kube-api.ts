@@ -7,7 +7,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION, type VideoAnalysisStatus } from '../../services/platform/kube/video-analysis.js';
 import type { ListPage } from './informer.js';
 import { type KubeConnection, microTime } from './kube-connection.js';
-import type { JobObject, VideoAnalysisObject } from './objects.js';
+import { type JobObject, slimAnalysis, type VideoAnalysisObject } from './objects.js';
 
 /** Label on every worker Job (set by the plan's Job builder): the Job informer watches only these. */
 export const JOB_SELECTOR = 'app.kubernetes.io/managed-by=nfc-operator';
@@ -62,25 +62,30 @@ export class KubeApi {
     await this.conn.request('POST', this.jobsPath(job.metadata?.namespace ?? 'default'), {
       query: { fieldManager: FIELD_MANAGER },
       body: job,
+      discardBody: true,
     });
   }
 
-  /** Merge patch of the status subresource with only the fields given. */
-  patchStatus(va: VideoAnalysisObject, status: Partial<VideoAnalysisStatus>): Promise<VideoAnalysisObject> {
-    return this.conn.request('PATCH', `${this.analysisPath(va)}/status`, {
-      query: { fieldManager: FIELD_MANAGER },
-      body: { status },
-      contentType: MERGE_PATCH,
-    });
+  /** Merge patch of the status subresource with only the fields given; the result as cached. */
+  async patchStatus(va: VideoAnalysisObject, status: Partial<VideoAnalysisStatus>): Promise<VideoAnalysisObject> {
+    return slimAnalysis(
+      await this.conn.request<VideoAnalysisObject>('PATCH', `${this.analysisPath(va)}/status`, {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { status },
+        contentType: MERGE_PATCH,
+      }),
+    );
   }
 
   /** Sets the finalizer list, guarded by the resourceVersion the decision was made on (409 if stale). */
-  setFinalizers(va: VideoAnalysisObject, finalizers: string[]): Promise<VideoAnalysisObject> {
-    return this.conn.request('PATCH', this.analysisPath(va), {
-      query: { fieldManager: FIELD_MANAGER },
-      body: { metadata: { finalizers, resourceVersion: va.metadata.resourceVersion } },
-      contentType: MERGE_PATCH,
-    });
+  async setFinalizers(va: VideoAnalysisObject, finalizers: string[]): Promise<VideoAnalysisObject> {
+    return slimAnalysis(
+      await this.conn.request<VideoAnalysisObject>('PATCH', this.analysisPath(va), {
+        query: { fieldManager: FIELD_MANAGER },
+        body: { metadata: { finalizers, resourceVersion: va.metadata.resourceVersion } },
+        contentType: MERGE_PATCH,
+      }),
+    );
   }
 
   /** An events.k8s.io/v1 Event about `va` (named as client-go names them: object name + time). */
@@ -88,6 +93,7 @@ export class KubeApi {
     const namespace = va.metadata.namespace ?? 'default';
     const suffix = (BigInt(Date.now()) * 1_000_000n + BigInt(this.eventCounter++ % 1_000_000)).toString(16);
     await this.conn.request('POST', `/apis/events.k8s.io/v1/namespaces/${namespace}/events`, {
+      discardBody: true,
       body: {
         apiVersion: 'events.k8s.io/v1',
         kind: 'Event',

@@ -49,6 +49,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Not queued behind the work: Lease renewals, which must not wait for a burst of writes. */
   priority?: boolean;
+  /** The answer is not needed (creations): not parsed unless it is an error. */
+  discardBody?: boolean;
 }
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -86,6 +88,10 @@ export class KubeConnection {
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
+    if (opts.discardBody && res.statusCode < 300) {
+      await res.body.dump();
+      return undefined as T;
+    }
     const text = await res.body.text();
     const parsed: unknown = text ? safeJson(text) : undefined;
     if (res.statusCode >= 300) throw new KubeApiError(res.statusCode, parsed ?? text, method, url.pathname);
