@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
@@ -105,6 +106,11 @@ export async function startApiServer(
       },
     );
     cleanups.push(() => app.close());
+    // Start-up (migrations, schema compilation) blocks the event loop for seconds; load shedding
+    // would read that as overload and refuse the first requests. One quiet sampling interval
+    // (1 s) before listening clears its measurement.
+    await app.ready();
+    await sleep(1_500);
     const address = await app.listen({ host: config.http.host, port: config.http.port });
     const url = address.replace('[::1]', 'localhost');
     if ('setPublicBaseUrl' in storage && typeof storage.setPublicBaseUrl === 'function') {
