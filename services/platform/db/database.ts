@@ -4,14 +4,11 @@
  * timestamptz as Date, jsonb parsed. `db.destroy()` closes it (pool ended, PGlite shut down
  * and its directory unlocked).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import { readFileSync } from 'node:fs';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from '../logging.js';
-import type { DatabaseConfig, PgliteConfig, PostgresConfig } from './config.js';
-import { lockDataDir } from './data-dir-lock.js';
+import type { DatabaseConfig, PostgresConfig } from './config.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
@@ -20,7 +17,11 @@ const parseInt8 = (value: string): number => Number(value);
 
 /** Opens (and for PGlite, creates) the database; no migrations are run here (see migrate.ts). */
 export async function openDatabase(config: DatabaseConfig, log: Logger): Promise<Kysely<Database>> {
-  return config.kind === 'postgres' ? openPostgres(config, log) : openPglite(config, log);
+  if (config.kind === 'postgres') return openPostgres(config, log);
+  // Loaded only for the embedded database: PGlite costs ~20 MB of resident memory on import,
+  // which an API or worker on PostgreSQL would carry for nothing.
+  const { openPglite } = await import('./pglite-database.js');
+  return openPglite(config, log);
 }
 
 function openPostgres(config: PostgresConfig, log: Logger): Kysely<Database> {
@@ -66,45 +67,6 @@ function sslOptions(config: PostgresConfig): pg.PoolConfig['ssl'] {
         rejectUnauthorized: true,
         ...(config.sslRootCert !== undefined ? { ca: readFileSync(config.sslRootCert, 'utf8') } : {}),
       };
-  }
-}
-
-async function openPglite(config: PgliteConfig, log: Logger): Promise<Kysely<Database>> {
-  mkdirSync(config.dataDir, { recursive: true });
-  // PGlite is one process's database: a second process opening the same directory would
-  // corrupt it, so the directory is locked for as long as it is open.
-  const unlock = lockDataDir(config.dataDir);
-  let client: PGlite;
-  try {
-    client = new PGlite(config.dataDir, { parsers: { [pgliteTypes.INT8]: parseInt8 } });
-    await client.waitReady;
-  } catch (err) {
-    unlock();
-    throw err;
-  }
-  log.debug({ dataDir: config.dataDir }, 'embedded database open');
-  return new Kysely<Database>({ dialect: new UnlockingPgliteDialect(client, unlock) });
-}
-
-/** PGliteDialect whose driver also releases the directory lock when the database is destroyed. */
-class UnlockingPgliteDialect extends PGliteDialect {
-  constructor(
-    client: PGlite,
-    private readonly unlock: () => void,
-  ) {
-    super(client);
-  }
-  override createDriver(): ReturnType<PGliteDialect['createDriver']> {
-    const driver = super.createDriver();
-    const destroy = driver.destroy.bind(driver);
-    driver.destroy = async () => {
-      try {
-        await destroy();
-      } finally {
-        this.unlock();
-      }
-    };
-    return driver;
   }
 }
 
