@@ -16,6 +16,10 @@
  *          --complete patch|kwok  --concurrency N (32 applies in flight)
  *          --operator-concurrency N (8 reconciles at once)
  *          --skip-direct (only the operator: for memory at 10,000, where the direct run adds minutes)
+ * Environment: BENCH_OPERATOR_NODE_OPTIONS (NODE_OPTIONS of the operator process, e.g.
+ * "--max-semi-space-size=2"), BENCH_OPERATOR_HEAP_SNAPSHOT=1 (with --heapsnapshot-signal=SIGUSR2
+ * in BENCH_OPERATOR_NODE_OPTIONS: a heap snapshot of the operator at the end, in the working
+ * directory). Every 15 s it prints progress and the operator's peak RSS so far.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -274,7 +278,10 @@ async function main(): Promise<void> {
     const succeeded = trackSucceeded(kc, 'bench-operator', count);
     const started = performance.now();
     const ticker = setInterval(
-      () => process.stderr.write(`  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}\n`),
+      () =>
+        process.stderr.write(
+          `  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}; operator peak RSS ${((op.peakRssBytes() ?? 0) / 1048576).toFixed(0)} MB\n`,
+        ),
       15_000,
     );
     await pool(names, concurrency, (name) =>
