@@ -2,11 +2,11 @@
  * The operator's settings: one `loadConfig(env)`, called in main. Every setting comes from one
  * environment variable (JSON for the structured ones), is checked against the TypeBox schema
  * below, which also holds the defaults, and every problem is reported at once with its path and
- * variable. The result is deeply frozen.
+ * variable (services/platform/env-config.ts). The result is deeply frozen.
  */
 import { hostname } from 'node:os';
 import { type Static, Type as T } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { ConfigError, type ConfigProblem, type EnvBinding, loadEnvConfig } from '../services/platform/env-config.js';
 import type { OperatorConfig } from './plan/types.js';
 
 const Quantity = T.String({ pattern: '^[0-9]+(\\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$' });
@@ -92,10 +92,8 @@ export const ConfigSchema = T.Object({
 export type Config = Static<typeof ConfigSchema>;
 export type { OperatorConfig };
 
-type Kind = 'string' | 'integer' | 'boolean' | 'json' | 'list';
-
 /** Environment variable of each setting (path in the schema → variable, how to read it). */
-export const ENV: ReadonlyArray<readonly [path: string, variable: string, kind: Kind]> = [
+export const ENV: readonly EnvBinding[] = [
   ['/job/workerImage', 'NFC_WORKER_IMAGE', 'string'],
   ['/job/workerServiceAccount', 'NFC_WORKER_SERVICE_ACCOUNT', 'string'],
   ['/job/s3SecretName', 'NFC_S3_SECRET_NAME', 'string'],
@@ -131,53 +129,17 @@ export const ENV: ReadonlyArray<readonly [path: string, variable: string, kind: 
   ['/failpoint', 'NFC_OPERATOR_FAILPOINT', 'string'],
 ];
 
-export interface ConfigProblem {
-  /** JSON pointer into the config, e.g. /leaderElection/leaseDurationSeconds */
-  path: string;
-  /** The environment variable that sets it, when one does. */
-  variable?: string;
-  message: string;
-}
-
-/** Invalid settings: every problem, each with its path and variable. Match on `code`. */
-export class ConfigError extends Error {
-  readonly code = 'INVALID_CONFIG';
-  constructor(readonly problems: readonly ConfigProblem[]) {
-    super(
-      `invalid operator settings:\n${problems.map((p) => `  ${p.path}${p.variable ? ` (${p.variable})` : ''}: ${p.message}`).join('\n')}`,
-    );
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError, type ConfigProblem };
 
 /** Reads, defaults, checks and freezes the settings; throws a ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv): Readonly<Config> {
-  const problems: ConfigProblem[] = [];
-  const raw: Record<string, unknown> = {};
-  for (const [path, variable, kind] of ENV) {
-    const text = env[variable]?.trim();
-    if (text === undefined || text === '') continue;
-    const parsed = parseValue(text, kind);
-    if (parsed.error) problems.push({ path, variable, message: parsed.error });
-    else setPath(raw, path, parsed.value);
-  }
   // Defaults that depend on the process, not constants: the namespace and name of the pod.
-  setDefault(raw, '/leaderElection/leaseNamespace', env.NFC_NAMESPACE?.trim());
-  setDefault(raw, '/leaderElection/identity', `${hostname()}-${process.pid}`);
-
-  const value = Value.Default(ConfigSchema, raw) as Config;
-  for (const error of Value.Errors(ConfigSchema, value)) {
-    const variable = ENV.find(([p]) => error.path === p || error.path.startsWith(`${p}/`))?.[1];
-    const choices = (error.schema.anyOf as Array<{ const?: unknown }> | undefined)?.map((s) => s.const);
-    const message =
-      choices?.every((c) => c !== undefined) === true
-        ? `expected one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`
-        : error.message;
-    problems.push({ path: error.path || '/', ...(variable ? { variable } : {}), message });
-  }
-  if (problems.length === 0) problems.push(...crossChecks(value));
-  if (problems.length > 0) throw new ConfigError(dedupe(problems));
-  return deepFreeze(value);
+  const withDefaults: NodeJS.ProcessEnv = {
+    ...env,
+    NFC_OPERATOR_LEASE_NAMESPACE: env.NFC_OPERATOR_LEASE_NAMESPACE?.trim() || env.NFC_NAMESPACE?.trim() || undefined,
+    NFC_POD_NAME: env.NFC_POD_NAME?.trim() || `${hostname()}-${process.pid}`,
+  };
+  return loadEnvConfig(withDefaults, { title: 'operator', schema: ConfigSchema, bindings: ENV, crossChecks });
 }
 
 function crossChecks(c: Config): ConfigProblem[] {
@@ -205,67 +167,4 @@ function crossChecks(c: Config): ConfigProblem[] {
     });
   }
   return problems;
-}
-
-function parseValue(text: string, kind: Kind): { value?: unknown; error?: string } {
-  switch (kind) {
-    case 'string':
-      return { value: text };
-    case 'integer':
-      // Left as text when not a number, so the schema reports it with the expected type.
-      return { value: /^-?\d+$/.test(text) ? Number(text) : text };
-    case 'boolean':
-      if (['true', '1', 'yes'].includes(text.toLowerCase())) return { value: true };
-      if (['false', '0', 'no'].includes(text.toLowerCase())) return { value: false };
-      return { error: `expected true or false, got "${text}"` };
-    case 'list':
-      return {
-        value: text
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      };
-    case 'json':
-      try {
-        return { value: JSON.parse(text) };
-      } catch (err) {
-        return { error: `not valid JSON (${(err as Error).message})` };
-      }
-  }
-}
-
-function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('/').slice(1);
-  let node = target;
-  for (const part of parts.slice(0, -1)) {
-    node[part] ??= {};
-    node = node[part] as Record<string, unknown>;
-  }
-  node[parts[parts.length - 1] as string] = value;
-}
-
-function setDefault(target: Record<string, unknown>, path: string, value: string | undefined): void {
-  if (!value) return;
-  const parts = path.split('/').slice(1);
-  let node: Record<string, unknown> | undefined = target;
-  for (const part of parts.slice(0, -1)) node = node?.[part] as Record<string, unknown> | undefined;
-  if (node?.[parts[parts.length - 1] as string] === undefined) setPath(target, path, value);
-}
-
-function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path}\u0000${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-function deepFreeze<V>(value: V): V {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
