@@ -20,12 +20,12 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { AnalysisTask, AnalysisUpdate } from '../services/api/dispatch/dispatcher.js';
 import { KubernetesDispatcher } from '../services/api/dispatch/kubernetes.js';
 import { KubernetesDispatchError, kubernetesError } from '../services/api/dispatch/kubernetes-errors.js';
-import { render } from './deploy/support/chart.js';
+import { apiServiceAccountKubeConfig } from './support/api-service-account.js';
 import { clip, REPO_ROOT } from './support/clips.js';
 import { type ControlPlane, startControlPlane } from './support/control-plane.js';
 import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-emulator.js';
@@ -66,7 +66,7 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
     await core.createNamespace({ body: { metadata: { name: NS } } });
     await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'nfc-worker' } } });
     await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nfc-s3' }, stringData: minio.env } });
-    apiKubeConfig = await apiServiceAccount(kc);
+    apiKubeConfig = await apiServiceAccountKubeConfig(cp, kc, NS, API_SA);
 
     await s3.send(new CreateBucketCommand({ Bucket: 'videos' }));
     await s3.send(new CreateBucketCommand({ Bucket: 'results' }));
@@ -119,43 +119,6 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
     s3?.destroy();
     await Promise.all([cp?.stop(), minio?.stop()]);
   });
-
-  /**
-   * The API's service account, bound to the chart's own API Role (rendered by helm) in the
-   * analysis namespace, and a kubeconfig with a token of it: the dispatcher gets no more rights
-   * than in a cluster.
-   */
-  async function apiServiceAccount(admin: KubeConfig): Promise<KubeConfig> {
-    const role = render('default').find(
-      (o) => o.kind === 'Role' && o.metadata.labels?.['app.kubernetes.io/component'] === 'api',
-    );
-    assert.ok(role, 'the chart renders an API Role in kubernetes dispatch');
-    const rbac = admin.makeApiClient(RbacAuthorizationV1Api);
-    const core = admin.makeApiClient(CoreV1Api);
-    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: API_SA } } });
-    await rbac.createNamespacedRole({ namespace: NS, body: { metadata: { name: 'nfc-api' }, rules: role.rules } });
-    await rbac.createNamespacedRoleBinding({
-      namespace: NS,
-      body: {
-        metadata: { name: 'nfc-api' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'nfc-api' },
-        subjects: [{ kind: 'ServiceAccount', name: API_SA, namespace: NS }],
-      },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: API_SA,
-      namespace: NS,
-      body: { spec: { expirationSeconds: 3600, audiences: [] } },
-    });
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'test', server: cp.server, caData: Buffer.from(cp.caPem).toString('base64') }],
-      users: [{ name: API_SA, token: token.status?.token ?? '' }],
-      contexts: [{ name: 'api', cluster: 'test', user: API_SA }],
-      currentContext: 'api',
-    });
-    return kc;
-  }
 
   const updatesOf = (id: string) => updates.filter((u) => u.analysisId === id);
   const waitForUpdate = (what: string, id: string, timeoutMs: number, match: (u: AnalysisUpdate) => boolean) =>

@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { render } from './deploy/support/chart.js';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { readEvents, startTestApi, type TestApi, type UserClient } from './support/api.js';
+import { apiServiceAccountKubeConfig } from './support/api-service-account.js';
 import { clip, REPO_ROOT } from './support/clips.js';
 import { type ControlPlane, startControlPlane } from './support/control-plane.js';
 import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-emulator.js';
@@ -91,7 +91,7 @@ describe('the API with kubernetes dispatch, through HTTP', { timeout: 600_000 },
     await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'nfc-worker' } } });
     await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nfc-s3' }, stringData: minio.env } });
     const kubeconfigPath = join(scratch, 'api-kubeconfig.json');
-    await writeFile(kubeconfigPath, (await apiServiceAccount(kc)).exportConfig());
+    await writeFile(kubeconfigPath, (await apiServiceAccountKubeConfig(cp, kc, NS, API_SA)).exportConfig());
 
     kubelet = await startKubeletEmulator({
       kubeConfig: kc,
@@ -137,39 +137,6 @@ describe('the API with kubernetes dispatch, through HTTP', { timeout: 600_000 },
     NFC_ANALYSIS_GPU: '0',
     NFC_ADMIN_EMAILS: ADMIN,
   });
-
-  /** The API's service account, bound to the chart's own API Role, and a kubeconfig with a token of it. */
-  async function apiServiceAccount(adminKc: KubeConfig): Promise<KubeConfig> {
-    const role = render('default').find(
-      (o) => o.kind === 'Role' && o.metadata.labels?.['app.kubernetes.io/component'] === 'api',
-    );
-    assert.ok(role, 'the chart renders an API Role in kubernetes dispatch');
-    const rbac = adminKc.makeApiClient(RbacAuthorizationV1Api);
-    const core = adminKc.makeApiClient(CoreV1Api);
-    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: API_SA } } });
-    await rbac.createNamespacedRole({ namespace: NS, body: { metadata: { name: 'nfc-api' }, rules: role.rules } });
-    await rbac.createNamespacedRoleBinding({
-      namespace: NS,
-      body: {
-        metadata: { name: 'nfc-api' },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'nfc-api' },
-        subjects: [{ kind: 'ServiceAccount', name: API_SA, namespace: NS }],
-      },
-    });
-    const token = await core.createNamespacedServiceAccountToken({
-      name: API_SA,
-      namespace: NS,
-      body: { spec: { expirationSeconds: 3600, audiences: [] } },
-    });
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'test', server: cp.server, caData: Buffer.from(cp.caPem).toString('base64') }],
-      users: [{ name: API_SA, token: token.status?.token ?? '' }],
-      contexts: [{ name: 'api', cluster: 'test', user: API_SA }],
-      currentContext: 'api',
-    });
-    return kc;
-  }
 
   /** Everything a failed wait should show: the worker, the operator, the API's rows. */
   const diagnostics = async () => {
