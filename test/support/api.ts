@@ -45,9 +45,11 @@ export interface TestApi {
 export interface UserClient {
   email: string;
   token: string;
-  /** JSON request; returns status, parsed body and headers. */
+  /** JSON request; returns status, parsed body and headers (untyped unless T is given: tests read what they assert). */
+  // biome-ignore lint/suspicious/noExplicitAny: test convenience, see above
   json<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply<T>>;
   /** Multipart upload of bytes (or a file-backed Blob) as field "file". */
+  // biome-ignore lint/suspicious/noExplicitAny: test convenience, as json()
   upload<T = any>(content: Blob | Uint8Array, filename: string, headers?: Record<string, string>): Promise<Reply<T>>;
 }
 
@@ -117,7 +119,7 @@ async function signUp(url: string, o: { email?: string; password?: string } = {}
     email,
     token,
     json: (method, path, body, headers) => request(url, method, path, token, body, headers),
-    async upload(content, filename, headers = {}) {
+    async upload<T>(content: Blob | Uint8Array, filename: string, headers: Record<string, string> = {}) {
       const form = new FormData();
       form.append('file', content instanceof Blob ? content : new Blob([content]), filename);
       const res = await fetch(`${url}/v1/uploads`, {
@@ -125,7 +127,7 @@ async function signUp(url: string, o: { email?: string; password?: string } = {}
         headers: { authorization: `Bearer ${token}`, ...headers },
         body: form,
       });
-      return { status: res.status, body: await parse(res), headers: res.headers };
+      return { status: res.status, body: (await parse(res)) as T, headers: res.headers };
     },
   };
 }
@@ -150,7 +152,7 @@ async function request<T>(
   return { status: res.status, body: (await parse(res)) as T, headers: res.headers };
 }
 
-async function parse(res: Response): Promise<any> {
+async function parse(res: Response): Promise<unknown> {
   const text = await res.text();
   try {
     return text ? JSON.parse(text) : null;

@@ -63,7 +63,7 @@ export const uploadRoutes: FastifyPluginAsyncTypebox<ApiContext> = async (app, c
       }
       return withIdempotency(db, request, reply, viewer, async () => {
         const part = await request.file({ limits: { fileSize: maxBytes, files: 1, fields: 8, fieldSize: 1024 } });
-        if (!part || part.fieldname !== 'file') {
+        if (part?.fieldname !== 'file') {
           throw errors.validation('the multipart body needs a field named "file" holding the video');
         }
         const id = randomUUID();
