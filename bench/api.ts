@@ -17,7 +17,7 @@
  * It is kept in the temp dir between runs.
  *
  * Options: --rounds N (3)  --mb N (500)  --rate N (200 req/s)  --seconds N (10)
- *          --part-mib N (8)  --queue N (2)   (direct upload tuning, as the API's store)
+ *          --part-mib N (5)  --queue N (2)   (direct upload tuning, as the API's store)
  *          --node-options "…"  (NODE_OPTIONS of the API process, e.g. --max-semi-space-size=8)
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     mb: { type: 'string', default: '500' },
     rate: { type: 'string', default: '200' },
     seconds: { type: 'string', default: '10' },
-    'part-mib': { type: 'string', default: '8' },
+    'part-mib': { type: 'string', default: '5' },
     queue: { type: 'string', default: '2' },
     'node-options': { type: 'string' },
   },
