@@ -6,7 +6,7 @@
  * content, over the cap, client gone, store down — the object is removed and the error thrown:
  * nothing is left behind.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline, type Readable, Transform } from 'node:stream';
@@ -172,9 +172,12 @@ function sniffer(onContainer: (container: Container) => void): Transform {
   });
 }
 
-/** Passes chunks through while writing them to `file`, at the pace of the slower of the two. */
-function teeTo(file: NodeJS.WritableStream & { once: (e: string, f: () => void) => unknown }): Transform {
-  return new Transform({
+/**
+ * Passes chunks through while writing them to `file`, at the pace of the slower of the two: a
+ * chunk goes on once the file has taken it, so neither side holds more than a stream's buffer.
+ */
+function teeTo(file: WriteStream): Transform {
+  const tee = new Transform({
     transform(chunk: Buffer, _enc, done) {
       if (file.write(chunk)) done(null, chunk);
       else file.once('drain', () => done(null, chunk));
@@ -183,4 +186,8 @@ function teeTo(file: NodeJS.WritableStream & { once: (e: string, f: () => void) 
       file.end(() => done());
     },
   });
+  // A scratch-disk failure (full, removed) fails this upload: unheard, the error would crash
+  // the process, and the 'drain' that never comes would stall the upload.
+  file.once('error', (err) => tee.destroy(err));
+  return tee;
 }
