@@ -8,6 +8,8 @@
  *    in interleaved rounds; medians. Target: API ≥ 0.8 × direct.
  * 2. The API process's resident memory while it takes those uploads: VmRSS sampled every 50 ms
  *    from /proc/<pid>/status, plus the kernel's own peak (VmHWM). Target: flat, under 150 MB.
+ *    The API runs as bin/nfc starts `serve` (and Dockerfile.api runs it): a 1 MB V8 young
+ *    generation and MALLOC_ARENA_MAX=2; the table says which settings it ran with.
  * 3. GET /v1/analyses/:id latency (p50/p90/p99) at a fixed request rate, open-loop (requests
  *    leave on schedule whatever the replies; latency counts from the scheduled time, so a stall
  *    shows), against a bare Fastify process returning a body of the same size.
@@ -143,6 +145,14 @@ function memoryOf(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
   return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** The memory settings a process runs with: its Node.js flags (bin/nfc's for `serve`) and MALLOC_ARENA_MAX. */
+function runtimeSettings(pid: number): string {
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const flags = argv.slice(1, argv.indexOf('--import')).join(' ');
+  const arenas = /(?:^|\0)MALLOC_ARENA_MAX=([^\0]*)/.exec(readFileSync(`/proc/${pid}/environ`, 'utf8'))?.[1];
+  return `node ${flags || '(no flags)'}, MALLOC_ARENA_MAX=${arenas ?? 'unset'}`;
 }
 
 /** CPU time (user + system) a process has used, in ms (from /proc/<pid>/stat; clock ticks of 10 ms). */
@@ -426,7 +436,7 @@ async function main(): Promise<void> {
     ]);
     out += row(['upload time', `${apiMedian.toFixed(2)} s`, `${directMedian.toFixed(2)} s`, '']);
     out += `  (target ≥ 0.80×: ${ratio >= 0.8 ? 'met' : 'NOT met'}; direct = @aws-sdk/lib-storage, ${PART_SIZE / 1024 / 1024} MiB parts, ${QUEUE_SIZE} at once)\n\n`;
-    out += `API process memory (nfc serve, pid ${api.pid}${values['node-options'] ? `, NODE_OPTIONS=${values['node-options']}` : ''})\n`;
+    out += `API process memory (nfc serve, pid ${api.pid}, ${runtimeSettings(api.pid)}${values['node-options'] ? `, NODE_OPTIONS=${values['node-options']}` : ''})\n`;
     out += row(['RSS idle before uploads', `${(idle.rss / MB).toFixed(0)} MB`]);
     out += row(['RSS peak during each upload (sampled 50 ms)', ...peaks.map((p) => `${(p / MB).toFixed(0)} MB`)]);
     out += row([
