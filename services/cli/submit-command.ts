@@ -72,7 +72,15 @@ export async function submitCommand(argv: string[]): Promise<number> {
       const shown: Report = {
         ...report,
         video: { ...report.video, file: video },
-        files: { ...report.files, report: files.report, framesCsv: files.framesCsv, thumbnails: files.thumbnails },
+        // The chart and the annotated video are in the bucket but not among the shared links.
+        files: {
+          ...report.files,
+          report: files.report,
+          framesCsv: files.framesCsv,
+          thumbnails: files.thumbnails,
+          chart: null,
+          annotatedVideo: null,
+        },
       };
       process.stdout.write(`${formatSummary(shown)}\n`);
     }
