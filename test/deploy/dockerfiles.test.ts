@@ -12,7 +12,7 @@ import { containersOf, podSpecs, render, SCENARIOS } from './support/chart.js';
 import { dockerIgnored, execForm, parseCopy, parseDockerfile, type Stage } from './support/dockerfile.js';
 import { ROOT, run } from './support/tools.js';
 
-const ENTRYPOINT = ['node', '--import', 'tsx', 'services/cli/main.ts'];
+const ENTRYPOINT = ['node', '--import', 'tsx/esm', 'services/cli/main.ts'];
 
 interface Image {
   dockerfile: string;
