@@ -11,33 +11,20 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  CreateBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { AnalysisTask, AnalysisUpdate } from '../services/api/dispatch/dispatcher.js';
 import { KubernetesDispatcher } from '../services/api/dispatch/kubernetes.js';
 import { KubernetesDispatchError, kubernetesError } from '../services/api/dispatch/kubernetes-errors.js';
+import { startAnalysisCluster } from './support/analysis-cluster.js';
 import { apiServiceAccountKubeConfig } from './support/api-service-account.js';
-import { clip, REPO_ROOT } from './support/clips.js';
+import { clip } from './support/clips.js';
 import { type ControlPlane, startControlPlane } from './support/control-plane.js';
-import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-emulator.js';
+import type { KubeletEmulator } from './support/kubelet-emulator.js';
 import { type Minio, startMinio } from './support/minio.js';
-import {
-  eventually,
-  installCrd,
-  type OperatorProcess,
-  operatorTestClient,
-  startOperator,
-  videoAnalysis,
-} from './support/operator-process.js';
+import { eventually, type OperatorProcess, operatorTestClient, videoAnalysis } from './support/operator-process.js';
 
 const NS = 'athletes';
 const API_SA = 'nfc-api';
@@ -61,42 +48,20 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
     const kc = cp.kubeConfig();
     client = operatorTestClient(kc);
     s3 = minio.client();
-    await installCrd(kc);
-    const core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'nfc-worker' } } });
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nfc-s3' }, stringData: minio.env } });
-    apiKubeConfig = await apiServiceAccountKubeConfig(cp, kc, NS, API_SA);
-
-    await s3.send(new CreateBucketCommand({ Bucket: 'videos' }));
-    await s3.send(new CreateBucketCommand({ Bucket: 'results' }));
-
-    kubelet = await startKubeletEmulator({
-      kubeConfig: kc,
-      kubeconfigPath: cp.kubeconfigPath,
-      nodeName: 'worker-0',
-      entrypoint: [join(REPO_ROOT, 'bin/nfc')],
-      cwd: REPO_ROOT,
-    });
-    op = await startOperator({
-      kubeconfigPath: cp.kubeconfigPath,
-      env: {
-        ...minio.env,
-        NFC_WATCH_NAMESPACES: NS,
-        NFC_S3_SECRET_NAME: 'nfc-s3',
-        NFC_JOB_BACKOFF_LIMIT: '1',
+    ({ kubelet, op } = await startAnalysisCluster(cp, minio, {
+      namespace: NS,
+      operatorEnv: {
         // GPU analyses need a node labelled for GPUs (none here: they stay Pending); CPU ones
         // (gpu: 0) run on the emulated kubelet.
         NFC_GPU_NODE_SELECTOR: '{"nutrifitcoach.io/gpu":"true"}',
-        NFC_RUNTIME_CLASS_NAME: '',
         // A lease that outlives a kube-apiserver restart: the operator keeps leading through it
         // (with the tests' 4 s lease it would step down and exit, as it should, for its pod to restart).
         NFC_OPERATOR_LEASE_DURATION_SECONDS: '60',
         NFC_OPERATOR_RENEW_DEADLINE_SECONDS: '45',
         NFC_OPERATOR_RETRY_PERIOD_SECONDS: '2',
       },
-    });
-    await op.waitForLog(/became leader/);
+    }));
+    apiKubeConfig = await apiServiceAccountKubeConfig(cp, kc, NS, API_SA);
 
     dispatcher = new KubernetesDispatcher({
       namespace: NS,

@@ -16,22 +16,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { startAnalysisCluster } from './support/analysis-cluster.js';
 import { readEvents, startTestApi, type TestApi, type UserClient } from './support/api.js';
 import { apiServiceAccountKubeConfig } from './support/api-service-account.js';
-import { clip, REPO_ROOT } from './support/clips.js';
+import { clip } from './support/clips.js';
 import { type ControlPlane, startControlPlane } from './support/control-plane.js';
-import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-emulator.js';
+import type { KubeletEmulator } from './support/kubelet-emulator.js';
 import { type Minio, startMinio } from './support/minio.js';
 import {
   eventually,
   GROUP,
-  installCrd,
   MERGE_PATCH,
   type OperatorProcess,
   operatorTestClient,
   PLURAL,
-  startOperator,
   VERSION,
   videoAnalysis,
 } from './support/operator-process.js';
@@ -85,37 +83,18 @@ describe('the API with kubernetes dispatch, through HTTP', { timeout: 600_000 },
     const kc = cp.kubeConfig();
     client = operatorTestClient(kc);
     s3 = minio.client();
-    await installCrd(kc);
-    const core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'nfc-worker' } } });
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nfc-s3' }, stringData: minio.env } });
-    const kubeconfigPath = join(scratch, 'api-kubeconfig.json');
-    await writeFile(kubeconfigPath, (await apiServiceAccountKubeConfig(cp, kc, NS, API_SA)).exportConfig());
-
-    kubelet = await startKubeletEmulator({
-      kubeConfig: kc,
-      kubeconfigPath: cp.kubeconfigPath,
-      nodeName: 'worker-0',
-      entrypoint: [join(REPO_ROOT, 'bin/nfc')],
-      cwd: REPO_ROOT,
-    });
-    op = await startOperator({
-      kubeconfigPath: cp.kubeconfigPath,
-      env: {
-        ...minio.env,
-        NFC_WATCH_NAMESPACES: NS,
-        NFC_S3_SECRET_NAME: 'nfc-s3',
-        NFC_JOB_BACKOFF_LIMIT: '1',
+    ({ kubelet, op } = await startAnalysisCluster(cp, minio, {
+      namespace: NS,
+      operatorEnv: {
         // GPU analyses need a node labelled for GPUs (none here: they stay Pending); CPU ones run.
         NFC_GPU_NODE_SELECTOR: '{"nutrifitcoach.io/gpu":"true"}',
-        NFC_RUNTIME_CLASS_NAME: '',
         NFC_OPERATOR_LEASE_DURATION_SECONDS: '60',
         NFC_OPERATOR_RENEW_DEADLINE_SECONDS: '45',
         NFC_OPERATOR_RETRY_PERIOD_SECONDS: '2',
       },
-    });
-    await op.waitForLog(/became leader/);
+    }));
+    const kubeconfigPath = join(scratch, 'api-kubeconfig.json');
+    await writeFile(kubeconfigPath, (await apiServiceAccountKubeConfig(cp, kc, NS, API_SA)).exportConfig());
 
     api = await startTestApi({ dispatch: 'kubernetes', postgres, minio, env: apiEnv(kubeconfigPath) });
     [coach, admin] = await Promise.all([api.signUp(), api.signUp({ email: ADMIN })]);

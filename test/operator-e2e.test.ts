@@ -8,28 +8,20 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { CoreV1Api, EventsV1Api } from '@kubernetes/client-node';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { EventsV1Api } from '@kubernetes/client-node';
 import type { Report } from '../services/analysis/report/schema.js';
 import { parseS3Uri } from '../services/platform/object-store/s3-uri.js';
-import { clip, REPO_ROOT } from './support/clips.js';
+import { startAnalysisCluster } from './support/analysis-cluster.js';
+import { clip } from './support/clips.js';
 import { type ControlPlane, startControlPlane } from './support/control-plane.js';
-import { type KubeletEmulator, startKubeletEmulator } from './support/kubelet-emulator.js';
+import type { KubeletEmulator } from './support/kubelet-emulator.js';
 import { type Minio, startMinio } from './support/minio.js';
 import {
   eventually,
-  installCrd,
   type OperatorProcess,
   operatorTestClient,
-  startOperator,
   type VideoAnalysisManifest,
   videoAnalysis,
 } from './support/operator-process.js';
@@ -50,15 +42,11 @@ describe('end to end: kubectl apply → operator → Job → worker → status a
     const kc = cp.kubeConfig();
     client = operatorTestClient(kc);
     s3 = minio.client();
-    // What the chart installs: the CRD, the worker's service account and the S3 Secret.
-    await installCrd(kc);
-    const core = kc.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: NS } } });
-    await core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 'nfc-worker' } } });
-    await core.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'nfc-s3' }, stringData: minio.env } });
-
-    await s3.send(new CreateBucketCommand({ Bucket: 'videos' }));
-    await s3.send(new CreateBucketCommand({ Bucket: 'results' }));
+    // CPU analyses: no GPU scheduling constraints for the emulated node.
+    ({ kubelet, op } = await startAnalysisCluster(cp, minio, {
+      namespace: NS,
+      operatorEnv: { NFC_GPU_NODE_SELECTOR: '{}', NFC_GPU_TOLERATIONS: '[]' },
+    }));
     await s3.send(
       new PutObjectCommand({ Bucket: 'videos', Key: 'uploads/e2e/squat.mp4', Body: readFileSync(CLIP.path) }),
     );
@@ -69,28 +57,6 @@ describe('end to end: kubectl apply → operator → Job → worker → status a
         Body: 'not a video at all\n'.repeat(200),
       }),
     );
-
-    kubelet = await startKubeletEmulator({
-      kubeConfig: kc,
-      kubeconfigPath: cp.kubeconfigPath,
-      nodeName: 'worker-0',
-      entrypoint: [join(REPO_ROOT, 'bin/nfc')],
-      cwd: REPO_ROOT,
-    });
-    op = await startOperator({
-      kubeconfigPath: cp.kubeconfigPath,
-      env: {
-        ...minio.env,
-        NFC_WATCH_NAMESPACES: NS,
-        NFC_S3_SECRET_NAME: 'nfc-s3',
-        NFC_JOB_BACKOFF_LIMIT: '1',
-        // CPU analyses: no GPU scheduling constraints for the emulated node.
-        NFC_GPU_NODE_SELECTOR: '{}',
-        NFC_GPU_TOLERATIONS: '[]',
-        NFC_RUNTIME_CLASS_NAME: '',
-      },
-    });
-    await op.waitForLog(/became leader/);
   });
 
   after(async () => {

@@ -8,16 +8,16 @@
  *   // the worker's environment: minio.env (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, S3_ENDPOINT, S3_REGION)
  *   await minio.stop();
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { S3Client } from '@aws-sdk/client-s3';
 import { toolPath } from './control-plane.js';
-import { trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
+import { logFileTail, stopProcessGroup, trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
 import { freePort } from './wait.js';
 
 export interface Minio {
@@ -67,7 +67,7 @@ export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Min
   trackProcessGroup(child);
 
   const stop = async () => {
-    await kill(child);
+    await stopProcessGroup(child, 5_000);
     untrackDir(dir);
     await rm(dir, { recursive: true, force: true });
   };
@@ -76,7 +76,9 @@ export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Min
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`minio exited (${child.exitCode ?? child.signalCode}) while starting:\n${tail(logFile)}`);
+        throw new Error(
+          `minio exited (${child.exitCode ?? child.signalCode}) while starting:\n${logFileTail(logFile)}`,
+        );
       }
       try {
         const res = await fetch(`${endpoint}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
@@ -84,7 +86,8 @@ export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Min
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`minio not ready after ${timeoutMs / 1000} s:\n${tail(logFile)}`);
+      if (Date.now() > deadline)
+        throw new Error(`minio not ready after ${timeoutMs / 1000} s:\n${logFileTail(logFile)}`);
       await sleep(100);
     }
   } catch (err) {
@@ -108,28 +111,4 @@ export async function startMinio(opts: { timeoutMs?: number } = {}): Promise<Min
     logFile,
     stop,
   };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), s);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }

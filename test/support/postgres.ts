@@ -12,14 +12,14 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { PostgresConfig } from '../../services/platform/db/config.js';
-import { trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
+import { logFileTail, trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
 import { freePort } from './wait.js';
 
 export type PostgresEnv = Record<
@@ -125,7 +125,9 @@ export async function startPostgres(opts: { timeoutMs?: number } = {}): Promise<
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (server.exitCode !== null || server.signalCode !== null) {
-        throw new Error(`postgres exited (${server.exitCode ?? server.signalCode}) while starting:\n${tail(logFile)}`);
+        throw new Error(
+          `postgres exited (${server.exitCode ?? server.signalCode}) while starting:\n${logFileTail(logFile)}`,
+        );
       }
       const client = new pg.Client({ ...adminConnection(), connectionTimeoutMillis: 1000 });
       client.on('error', () => {});
@@ -138,7 +140,8 @@ export async function startPostgres(opts: { timeoutMs?: number } = {}): Promise<
       } finally {
         await client.end().catch(() => {});
       }
-      if (Date.now() > deadline) throw new Error(`postgres not ready after ${timeoutMs / 1000} s:\n${tail(logFile)}`);
+      if (Date.now() > deadline)
+        throw new Error(`postgres not ready after ${timeoutMs / 1000} s:\n${logFileTail(logFile)}`);
       await sleep(50);
     }
   };
@@ -289,12 +292,4 @@ async function kill(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => signal('SIGKILL', true), 10_000);
   await exited;
   clearTimeout(timer);
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }

@@ -4,7 +4,7 @@
  * killed and every tracked folder removed on exit or on SIGINT/SIGTERM/SIGHUP.
  */
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const liveGroups = new Set<number>();
 const liveDirs = new Map<string, { keep: boolean }>();
@@ -27,6 +27,35 @@ export function trackDir(dir: string, options: { keep?: boolean } = {}): void {
 
 export function untrackDir(dir: string): void {
   liveDirs.delete(dir);
+}
+
+/**
+ * Stops `child`'s process group (spawned with `detached: true`): SIGTERM, then SIGKILL after
+ * `graceMs`; resolves when it has exited.
+ */
+export async function stopProcessGroup(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid as number), s);
+    } catch {
+      // already gone
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The last lines of a server's log file, for an error message. */
+export function logFileTail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 function cleanUp(): void {

@@ -10,13 +10,13 @@
  *   await redis.stop();
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
+import { logFileTail, stopProcessGroup, trackDir, trackProcessGroup, untrackDir } from './process-cleanup.js';
 import { freePort } from './wait.js';
 
 export interface RedisServer {
@@ -74,17 +74,19 @@ export async function startRedis(opts: { timeoutMs?: number } = {}): Promise<Red
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`redis-server exited (${proc.exitCode ?? proc.signalCode}) while starting:\n${tail(logFile)}`);
+        throw new Error(
+          `redis-server exited (${proc.exitCode ?? proc.signalCode}) while starting:\n${logFileTail(logFile)}`,
+        );
       }
       if ((await ping(host, port)) === 'PONG') return;
       if (Date.now() > deadline)
-        throw new Error(`redis-server not ready after ${timeoutMs / 1000} s:\n${tail(logFile)}`);
+        throw new Error(`redis-server not ready after ${timeoutMs / 1000} s:\n${logFileTail(logFile)}`);
       await sleep(50);
     }
   };
 
   const stop = async () => {
-    if (child) await kill(child);
+    if (child) await stopProcessGroup(child, 10_000);
     untrackDir(dir);
     await rm(dir, { recursive: true, force: true });
   };
@@ -105,7 +107,7 @@ export async function startRedis(opts: { timeoutMs?: number } = {}): Promise<Red
     },
     logFile,
     restart: async ({ downMs = 0 } = {}) => {
-      if (child) await kill(child);
+      if (child) await stopProcessGroup(child, 10_000);
       if (downMs > 0) await sleep(downMs);
       await launch();
     },
@@ -139,28 +141,4 @@ function ping(host: string, port: number): Promise<string | undefined> {
       if (reply.includes('\r\n')) done(reply.replace(/^[+-]/, '').split(/[\s\r]/)[0]);
     });
   });
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      process.kill(-(child.pid as number), s);
-    } catch {
-      // already gone
-    }
-  };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function tail(file: string, lines = 30): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
