@@ -79,7 +79,10 @@ export async function deleteAnalysis(db: Kysely<Database>, id: string): Promise<
  * a status, so applying the same update twice changes nothing.
  */
 export async function applyUpdate(db: Kysely<Database>, u: AnalysisUpdate): Promise<Analysis | undefined> {
-  if (u.discovered) {
+  // Every update of a kubectl-applied resource carries `discovered`: insert only when the row is
+  // missing (one read per update, not an insert attempt too).
+  let current = await findAnalysisById(db, u.analysisId);
+  if (!current && u.discovered) {
     await db
       .insertInto('analyses')
       .values({
@@ -99,7 +102,7 @@ export async function applyUpdate(db: Kysely<Database>, u: AnalysisUpdate): Prom
       .onConflict((oc) => oc.doNothing())
       .execute();
   }
-  const current = await findAnalysisById(db, u.analysisId);
+  current ??= await findAnalysisById(db, u.analysisId);
   if (!current) return undefined;
   const terminal = TERMINAL_STATUSES.includes(current.status);
   const next: AnalysisStatus | undefined = terminal ? undefined : u.status;
