@@ -16,11 +16,14 @@
  *          --complete patch|kwok  --concurrency N (32 applies in flight)
  *          --operator-concurrency N (8 reconciles at once)
  *          --skip-direct (only the operator: for memory at 10,000, where the direct run adds minutes)
+ *          --runtime compiled|tsx (compiled: `npm run build` first, then dist/ as the image runs it)
+ * The operator runs with the image's Node.js flags (operator/node-runtime.ts).
  * Environment: BENCH_OPERATOR_NODE_OPTIONS (NODE_OPTIONS of the operator process, e.g.
  * "--max-semi-space-size=2"), BENCH_OPERATOR_HEAP_SNAPSHOT=1 (with --heapsnapshot-signal=SIGUSR2
  * in BENCH_OPERATOR_NODE_OPTIONS: a heap snapshot of the operator at the end, in the working
  * directory). Every 15 s it prints progress and the operator's peak RSS so far.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
@@ -30,6 +33,7 @@ import { Informer, type ListPage } from '../operator/loop/informer.js';
 import type { CachedObject, JobObject, VideoAnalysisObject } from '../operator/loop/objects.js';
 import { buildJob } from '../operator/plan/job-spec.js';
 import type { Desired } from '../operator/plan/types.js';
+import { REPO_ROOT } from '../test/support/clips.js';
 import { startControlPlane } from '../test/support/control-plane.js';
 import {
   GROUP,
@@ -51,6 +55,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     'operator-concurrency': { type: 'string', default: '8' },
     'skip-direct': { type: 'boolean', default: false },
+    runtime: { type: 'string', default: 'compiled' },
   },
 });
 const count = Number(values.count);
@@ -59,6 +64,7 @@ const gpusPerNode = Number(values.gpus);
 const cap = Number(values.cap ?? values.count);
 const mode = values.complete === 'kwok' ? 'kwok' : 'patch';
 const concurrency = Number(values.concurrency);
+const compiled = values.runtime !== 'tsx';
 
 const WORKER_ENV = {
   NFC_MAX_RUNNING: String(cap),
@@ -236,7 +242,7 @@ const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `operator bench: ${count} VideoAnalyses, ${nodes} KWOK nodes × ${gpusPerNode} GPUs, cap ${cap}, Jobs completed by ${mode}\n`,
+    `operator bench: ${count} VideoAnalyses, ${nodes} KWOK nodes × ${gpusPerNode} GPUs, cap ${cap}, Jobs completed by ${mode}, operator ${compiled ? 'compiled (dist/)' : 'through tsx'}\n`,
   );
   const cpStarted = performance.now();
   const cp = await startControlPlane({
@@ -262,7 +268,9 @@ async function main(): Promise<void> {
     }
 
     // 1. Through the operator.
+    if (compiled) execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
     const op = await startOperator({
+      compiled,
       kubeconfigPath: cp.kubeconfigPath,
       env: {
         ...WORKER_ENV,
@@ -277,13 +285,13 @@ async function main(): Promise<void> {
     const jobs = trackJobs(kc, 'bench-operator', count, batch);
     const succeeded = trackSucceeded(kc, 'bench-operator', count);
     const started = performance.now();
-    const ticker = setInterval(
-      () =>
-        process.stderr.write(
-          `  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}; operator peak RSS ${((op.peakRssBytes() ?? 0) / 1048576).toFixed(0)} MB\n`,
-        ),
-      15_000,
-    );
+    const ticker = setInterval(async () => {
+      const m = await op.metrics().catch(() => ({}) as Record<string, number>);
+      const mb = (bytes: number | undefined) => ((bytes ?? 0) / 1048576).toFixed(0);
+      process.stderr.write(
+        `  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}; operator peak RSS ${mb(op.peakRssBytes())} MB, V8 heap ${mb(m.nodejs_heap_size_used_bytes)}/${mb(m.nodejs_heap_size_total_bytes)} MB, queue ${m.nfc_operator_queue_depth ?? '?'}\n`,
+      );
+    }, 15_000);
     await pool(names, concurrency, (name) =>
       custom.createNamespacedCustomObject({
         group: GROUP,

@@ -6,6 +6,7 @@
 import type { CachedObject } from '../../services/platform/kube/cached-object.js';
 import type { VideoAnalysisStatus } from '../../services/platform/kube/video-analysis.js';
 import type { Desired } from '../plan/types.js';
+import { intern } from './intern.js';
 
 export type { CachedObject, ObjectMeta } from '../../services/platform/kube/cached-object.js';
 export { keyOf, objectKey } from '../../services/platform/kube/cached-object.js';
@@ -64,11 +65,11 @@ export function slimAnalysis(va: VideoAnalysisObject): VideoAnalysisObject {
   const priority = m.annotations?.[PRIORITY_ANNOTATION];
   const status = va.status;
   return {
-    apiVersion: va.apiVersion,
-    kind: va.kind,
+    apiVersion: intern(va.apiVersion),
+    kind: intern(va.kind),
     metadata: {
       name: m.name,
-      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      ...(m.namespace !== undefined ? { namespace: intern(m.namespace) } : {}),
       uid: m.uid,
       ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
       ...(m.generation !== undefined ? { generation: m.generation } : {}),
@@ -77,8 +78,38 @@ export function slimAnalysis(va: VideoAnalysisObject): VideoAnalysisObject {
       ...(m.finalizers !== undefined ? { finalizers: m.finalizers } : {}),
       ...(priority !== undefined ? { annotations: { [PRIORITY_ANNOTATION]: priority } } : {}),
     },
-    spec: va.spec,
-    ...(status ? { status: pick(status, OWNED_STATUS) } : {}),
+    spec: internSpec(va.spec),
+    ...(status ? { status: internStatus(pick(status, OWNED_STATUS)) } : {}),
+  };
+}
+
+/** The spec with its enum-like strings shared (keys and prefixes are each resource's own). */
+function internSpec(spec: VideoAnalysisObject['spec']): VideoAnalysisObject['spec'] {
+  if (!spec) return spec;
+  const s3 = spec.source?.s3;
+  if (s3) s3.bucket = intern(s3.bucket);
+  if (spec.output) spec.output.bucket = intern(spec.output.bucket);
+  if (spec.exercise !== undefined) spec.exercise = intern(spec.exercise);
+  if (spec.view !== undefined) spec.view = intern(spec.view);
+  if (spec.model !== undefined) spec.model = intern(spec.model);
+  if (spec.cleanupPolicy !== undefined) spec.cleanupPolicy = intern(spec.cleanupPolicy);
+  return spec;
+}
+
+function internStatus<S extends { phase?: string; message?: string; conditions?: JobCondition[] }>(status: S): S {
+  if (status.phase !== undefined) status.phase = intern(status.phase);
+  if (status.message !== undefined) status.message = intern(status.message);
+  if (status.conditions) status.conditions = status.conditions.map(internCondition);
+  return status;
+}
+
+function internCondition<C extends JobCondition>(c: C): C {
+  return {
+    ...c,
+    type: intern(c.type),
+    status: intern(c.status),
+    ...(c.reason !== undefined ? { reason: intern(c.reason) } : {}),
+    ...(c.message !== undefined ? { message: intern(c.message) } : {}),
   };
 }
 
@@ -94,12 +125,18 @@ export function slimJob(job: JobObject): JobObject {
   return {
     metadata: {
       name: m.name,
-      ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
+      ...(m.namespace !== undefined ? { namespace: intern(m.namespace) } : {}),
       ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
       ...(owner
         ? {
             ownerReferences: [
-              { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true },
+              {
+                apiVersion: intern(owner.apiVersion),
+                kind: intern(owner.kind),
+                name: owner.name,
+                uid: owner.uid,
+                controller: true,
+              },
             ],
           }
         : {}),
@@ -110,11 +147,13 @@ export function slimJob(job: JobObject): JobObject {
             ...pick(s, ['active', 'failed', 'succeeded', 'startTime', 'completionTime'] as const),
             ...(terminal && terminal.length > 0
               ? {
-                  conditions: terminal.map((c) => ({
-                    type: c.type,
-                    status: c.status,
-                    ...pick(c, ['reason', 'message', 'lastTransitionTime'] as const),
-                  })),
+                  conditions: terminal.map((c) =>
+                    internCondition({
+                      type: c.type,
+                      status: c.status,
+                      ...pick(c, ['reason', 'message', 'lastTransitionTime'] as const),
+                    }),
+                  ),
                 }
               : {}),
           },

@@ -14,17 +14,30 @@ describe('plan', () => {
     string,
     { va: ReturnType<typeof aVideoAnalysis>; obs: ReturnType<typeof observed>; expect: string[]; phase?: string }
   > = {
-    'a new resource gets a Job and goes Running': {
+    'a new resource gets a Job (its status waits until the Job is seen)': {
       va: aVideoAnalysis('a'),
       obs: observed(),
-      expect: ['CreateJob', 'PatchStatus', 'RecordEvent'],
-      phase: 'Running',
+      expect: ['CreateJob', 'RecordEvent'],
     },
     'a new resource with cleanupPolicy Delete gets the finalizer first': {
       va: aVideoAnalysis('b').spec({ cleanupPolicy: 'Delete' }),
       obs: observed(),
-      expect: ['AddFinalizer', 'CreateJob', 'PatchStatus', 'RecordEvent'],
+      expect: ['AddFinalizer', 'CreateJob', 'RecordEvent'],
+    },
+    'its Job seen, a new resource goes Running': {
+      va: aVideoAnalysis('a2'),
+      obs: observed({ active: 0 }),
+      expect: ['PatchStatus'],
       phase: 'Running',
+    },
+    'a Job already finished when first seen: straight to Succeeded (no Running write)': {
+      va: aVideoAnalysis('a3'),
+      obs: observed({
+        succeeded: 1,
+        finished: { type: 'Complete', reason: 'Completed', message: '', time: '2026-11-29T10:05:00Z' },
+      }),
+      expect: ['PatchStatus', 'RecordEvent'],
+      phase: 'Succeeded',
     },
     'over the cluster-wide cap it waits Queued and looks again later': {
       va: aVideoAnalysis('c'),
@@ -46,8 +59,7 @@ describe('plan', () => {
     'first in the queue takes the free slot': {
       va: aVideoAnalysis('f').phase('Queued'),
       obs: observed(undefined, { runningClusterWide: 4, queuePosition: 0 }),
-      expect: ['CreateJob', 'PatchStatus', 'RecordEvent'],
-      phase: 'Running',
+      expect: ['CreateJob', 'RecordEvent'],
     },
     'a running Job already reflected in status needs no write': {
       va: aVideoAnalysis('g').status({ phase: 'Running', jobName: 'nfc-x', attempts: 0 }),
@@ -174,9 +186,10 @@ describe('plan', () => {
 
   it('is idempotent: planning again from the status it wrote plans no more writes', () => {
     const va = aVideoAnalysis('p').build();
-    const first = plan(va, observed(), NOW, TEST_CONFIG);
-    va.status = statusOf(first);
     const job = observed({ name: jobNameFor('p'), active: 1 });
+    const first = plan(va, job, NOW, TEST_CONFIG);
+    assert.deepEqual(kinds(first), ['PatchStatus']);
+    va.status = statusOf(first);
     assert.deepEqual(kinds(plan(va, job, NOW, TEST_CONFIG)), []);
   });
 });

@@ -2,7 +2,7 @@
  * The reconciler's decision: a pure function of the resource, what was observed of its Job
  * and of admission, and the clock. Status is rebuilt from observation every time; a status
  * patch is planned only when something the user can see changed, so a resource costs few
- * writes over its life (finalizer if needed, Job, Running, final phase).
+ * writes over its life (finalizer if needed, Job, Running once the Job is seen, final phase).
  */
 import type { VideoAnalysisStatus } from '../../services/platform/kube/video-analysis.js';
 import { conditionsWith } from './conditions.js';
@@ -14,6 +14,7 @@ export const QUEUED_RECHECK_SECONDS = 30;
 
 // What the operator writes in status.message while an analysis waits or runs. Anything else
 // found there before the end was written by the worker (the reason a video cannot be analysed).
+// ("analysis started" was written by earlier versions when they created the Job.)
 const STARTED_MESSAGE = 'analysis started';
 const RUNNING_MESSAGE = 'analysis running';
 const RETRYING_PREFIX = 'retrying after ';
@@ -99,24 +100,15 @@ export function plan(va: Desired, observed: Observed, now: Date, config: Operato
             ];
       return [...actions, ...queued, { kind: 'Requeue', afterSeconds: QUEUED_RECHECK_SECONDS }];
     }
+    // The Job only: phase Running is written by the reconcile that sees the Job in the cache
+    // (below). A reconcile is then one API round trip, so under a burst every waiting resource
+    // gets its Job before any status is written (the queue is FIFO: the Job's event puts the
+    // resource at its back), and a Job that has already finished when that reconcile comes
+    // goes straight to its final phase: one write fewer.
     const name = jobNameFor(va.metadata.name);
     return [
       ...actions,
       { kind: 'CreateJob', job: buildJob(va, config) },
-      patch(status, {
-        phase: 'Running',
-        observedGeneration: generation,
-        jobName: name,
-        attempts: 0,
-        startTime: stamp,
-        message: STARTED_MESSAGE,
-        conditions: conditionsWith(status.conditions, generation, stamp, {
-          type: 'Admitted',
-          status: 'True',
-          reason: 'JobCreated',
-          message: `created Job ${name}`,
-        }),
-      }),
       { kind: 'RecordEvent', type: 'Normal', reason: 'JobCreated', message: `created Job ${name}` },
     ];
   }

@@ -44,9 +44,7 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./worker-command.js')).workerCommand(rest);
     case '--version':
     case '-v':
-      process.stdout.write(
-        `${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}\n`,
-      );
+      process.stdout.write(`${packageVersion()}\n`);
       return EXIT.OK;
     case undefined:
     case '--help':
@@ -71,4 +69,15 @@ try {
     );
     process.exitCode = EXIT.INTERNAL;
   }
+}
+
+/** The version in package.json: two levels up from services/cli, three from dist/services/cli (`npm run build`). */
+function packageVersion(): string {
+  const require = createRequire(import.meta.url);
+  for (const path of ['../../package.json', '../../../package.json']) {
+    try {
+      return (require(path) as { version: string }).version;
+    } catch {}
+  }
+  return 'unknown';
 }

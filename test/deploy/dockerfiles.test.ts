@@ -8,14 +8,18 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from '../../operator/node-runtime.js';
 import { containersOf, podSpecs, render, SCENARIOS } from './support/chart.js';
 import { dockerIgnored, execForm, parseCopy, parseDockerfile, type Stage } from './support/dockerfile.js';
 import { ROOT, run } from './support/tools.js';
 
-const ENTRYPOINT = ['node', '--import', 'tsx/esm', 'services/cli/main.ts'];
+/** The CLI through tsx; the operator image runs it compiled (`npm run build`, for its memory). */
+const TSX_ENTRYPOINT = ['node', '--import', 'tsx/esm', 'services/cli/main.ts'];
+const COMPILED_ENTRYPOINT = ['node', 'dist/services/cli/main.js'];
 
 interface Image {
   dockerfile: string;
+  entrypoint: string[];
   /** Final stages (build targets) and the command each runs by default. */
   targets: Record<string, string[]>;
   /** Image repositories of the chart that are built from it. */
@@ -27,18 +31,21 @@ interface Image {
 const IMAGES: Image[] = [
   {
     dockerfile: 'Dockerfile.operator',
+    entrypoint: COMPILED_ENTRYPOINT,
     targets: { '': ['operator'] },
     repositories: ['nfc-operator'],
     commands: [['operator']],
   },
   {
     dockerfile: 'Dockerfile.api',
+    entrypoint: TSX_ENTRYPOINT,
     targets: { '': ['serve'] },
     repositories: ['nfc-api'],
     commands: [['serve'], ['migrate']],
   },
   {
     dockerfile: 'Dockerfile.worker',
+    entrypoint: TSX_ENTRYPOINT,
     targets: { gpu: ['worker', 'job'], cpu: ['worker', 'job'] },
     repositories: ['nfc-worker', 'nfc-worker-cpu'],
     commands: [
@@ -144,7 +151,7 @@ for (const image of IMAGES) {
       it(`${label} runs the nfc CLI (${command.join(' ')}) as a non-root user`, () => {
         const { stages } = load(image.dockerfile);
         const stage = stageNamed(stages, target);
-        assert.deepEqual(execForm(inherited(stages, stage, 'ENTRYPOINT') ?? ''), ENTRYPOINT);
+        assert.deepEqual(execForm(inherited(stages, stage, 'ENTRYPOINT') ?? ''), image.entrypoint);
         assert.deepEqual(execForm(inherited(stages, stage, 'CMD') ?? ''), command);
         assert.ok(image.commands.some((c) => c.join(' ') === command.join(' ')));
         assert.equal(inherited(stages, stage, 'WORKDIR'), '/app');
@@ -154,12 +161,31 @@ for (const image of IMAGES) {
           /^[1-9][0-9]*(:[1-9][0-9]*)?$/,
           `USER ${user}: run as a numeric non-root uid (runAsNonRoot needs one)`,
         );
-        // The entry point and the package manifest are in the image, and exist.
-        const copied = stage.instructions.filter((i) => i.keyword === 'COPY').flatMap((i) => parseCopy(i).sources);
-        assert.ok(copied.includes('services'), 'services/ (the CLI) is not copied');
+        // The entry point (or, compiled, the source it is built from) and the package manifest
+        // are in the image, and exist.
+        const copies = (s: Stage) => s.instructions.filter((i) => i.keyword === 'COPY').map((i) => parseCopy(i));
+        const copied = copies(stage).flatMap((c) => c.sources);
         assert.ok(copied.includes('package.json'), 'package.json ("type": "module") is not copied');
-        assert.ok(existsSync(join(ROOT, ENTRYPOINT[3] as string)));
-        assert.ok(!dockerIgnored(dockerignore, ENTRYPOINT[3] as string), '.dockerignore excludes the entry point');
+        const compiled = image.entrypoint === COMPILED_ENTRYPOINT;
+        if (compiled) {
+          const fromBuild = copies(stage).find((c) => c.sources.includes('/app/dist'));
+          const build = stages.find((s) => s.name === fromBuild?.from);
+          assert.ok(build, 'dist/ is not copied from a build stage');
+          assert.ok(
+            copies(build).some((c) => c.sources.includes('services')),
+            'the build stage lacks services/',
+          );
+          assert.match(
+            build.instructions.map((i) => `${i.keyword} ${i.rest}`).join('\n'),
+            /RUN npm run build/,
+            'the build stage does not run npm run build',
+          );
+        } else {
+          assert.ok(copied.includes('services'), 'services/ (the CLI) is not copied');
+        }
+        const source = 'services/cli/main.ts';
+        assert.ok(existsSync(join(ROOT, source)));
+        assert.ok(!dockerIgnored(dockerignore, source), '.dockerignore excludes the entry point');
         const env = inherited(stages, stage, 'ENV') ?? '';
         assert.match(env, /TMPDIR=\/tmp/, 'scratch files must go to /tmp (the only writable path)');
       });
@@ -231,5 +257,18 @@ describe('Dockerfile.worker variants', () => {
     for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'services/cli/main.ts', 'operator']) {
       assert.ok(!dockerIgnored(dockerignore, path), `${path} is excluded`);
     }
+  });
+});
+
+describe('the operator runtime', () => {
+  it("runs with operator/node-runtime.ts's Node.js flags and malloc arenas in the image and in bin/nfc", () => {
+    const { stages } = load('Dockerfile.operator');
+    const env = inherited(stages, stageNamed(stages, ''), 'ENV') ?? '';
+    assert.ok(env.includes(`NODE_OPTIONS="${OPERATOR_NODE_OPTIONS}"`), `Dockerfile.operator ENV: ${env}`);
+    assert.ok(env.includes(`MALLOC_ARENA_MAX=${OPERATOR_MALLOC_ARENA_MAX}`), `Dockerfile.operator ENV: ${env}`);
+    const nfc = readFileSync(join(ROOT, 'bin/nfc'), 'utf8');
+    const branch = /\n\s*operator\)\n([\s\S]*?);;/.exec(nfc)?.[1] ?? '';
+    assert.ok(branch.includes(`memory_flags=(${OPERATOR_NODE_OPTIONS})`), `bin/nfc operator: ${branch}`);
+    assert.ok(branch.includes(`MALLOC_ARENA_MAX:-${OPERATOR_MALLOC_ARENA_MAX}`), `bin/nfc operator: ${branch}`);
   });
 });

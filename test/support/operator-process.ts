@@ -25,6 +25,7 @@ import {
   setHeaderOptions,
   type V1Job,
 } from '@kubernetes/client-node';
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from '../../operator/node-runtime.js';
 import { REPO_ROOT } from './clips.js';
 import { eventually } from './wait.js';
 
@@ -58,6 +59,8 @@ export interface StartOperatorOptions {
   kubeconfigPath: string;
   identity?: string;
   env?: Record<string, string>;
+  /** Run dist/ (`npm run build`) as the image does, instead of the TypeScript through tsx. */
+  compiled?: boolean;
   /** Wait for /readyz (caches synced); default true. */
   waitReady?: boolean;
   timeoutMs?: number;
@@ -87,22 +90,24 @@ export const TEST_OPERATOR_ENV: Record<string, string> = {
 export async function startOperator(opts: StartOperatorOptions): Promise<OperatorProcess> {
   const identity = opts.identity ?? `operator-${Math.random().toString(36).slice(2, 8)}`;
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'services/cli/main.ts'), 'operator'],
-    {
-      cwd: REPO_ROOT,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        KUBECONFIG: opts.kubeconfigPath,
-        NFC_POD_NAME: identity,
-        ...TEST_OPERATOR_ENV,
-        ...opts.env,
-      },
+  // The image's runtime: its Node.js flags, and (`compiled`) its JavaScript from dist/ with no loader.
+  const entry = opts.compiled
+    ? [join(REPO_ROOT, 'dist/services/cli/main.js')]
+    : ['--import', 'tsx/esm', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'services/cli/main.ts')];
+  const child = spawn(process.execPath, [...entry, 'operator'], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_OPTIONS: OPERATOR_NODE_OPTIONS,
+      MALLOC_ARENA_MAX: OPERATOR_MALLOC_ARENA_MAX,
+      KUBECONFIG: opts.kubeconfigPath,
+      NFC_POD_NAME: identity,
+      ...TEST_OPERATOR_ENV,
+      ...opts.env,
     },
-  );
+  });
   live.add(child);
   installExitHook();
   let stderr = '';
