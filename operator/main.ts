@@ -11,7 +11,7 @@ import { loadConfig } from './config.js';
 import { startHealthServer } from './health.js';
 import { LeaderElector } from './leader-election.js';
 import { Controller } from './loop/controller.js';
-import { type ConnectionSettings, connectionFromEnv, KubeConnection } from './loop/kube-connection.js';
+import { type ConnectionSettings, connectionFromEnv, KubeConnection, resourceOfPath } from './loop/kube-connection.js';
 import type { ArtifactStore } from './loop/reconciler.js';
 import { OperatorMetrics } from './metrics.js';
 
@@ -47,7 +47,8 @@ export async function runOperator(opts: RunOperatorOptions): Promise<number> {
       ),
     isLeader: () => controller?.isLeading ?? false,
   });
-  connection.onRequest = (method, watch) => metrics.apiRequests.inc({ verb: watch ? 'WATCH' : method });
+  connection.onRequest = (method, watch, path) =>
+    metrics.apiRequests.inc({ verb: watch ? 'WATCH' : method, resource: resourceOfPath(path) });
   controller = new Controller({ config, connection, log, metrics, store });
   const running = controller;
 

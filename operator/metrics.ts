@@ -37,8 +37,8 @@ export class OperatorMetrics {
   });
   readonly apiRequests = new Counter({
     name: 'nfc_operator_api_requests_total',
-    help: 'HTTP requests to the Kubernetes API server, by verb (watches included)',
-    labelNames: ['verb'] as const,
+    help: 'HTTP requests to the Kubernetes API server, by verb (watches included) and resource (jobs, videoanalyses/status, events, leases…)',
+    labelNames: ['verb', 'resource'] as const,
     registers: [this.registry],
   });
   readonly watchRestarts = new Counter({

@@ -65,8 +65,8 @@ const REQUEST_CONNECTIONS = 32;
 const TOKEN_REREAD_MS = 60_000;
 
 export class KubeConnection {
-  /** Called once per HTTP request with its method (GET, POST…) and whether it is a watch. */
-  onRequest?: (method: string, watch: boolean) => void;
+  /** Called once per HTTP request with its method (GET, POST…), whether it is a watch, and its path. */
+  onRequest?: (method: string, watch: boolean, path: string) => void;
   private requestAgent?: Agent;
   private watchAgent?: Agent;
   private priorityAgent?: Agent;
@@ -78,7 +78,7 @@ export class KubeConnection {
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     const url = new URL(this.settings.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    this.onRequest?.(method, false);
+    this.onRequest?.(method, false, path);
     const headers: Record<string, string> = { accept: 'application/json', ...this.authHeader() };
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
     const res = await request(url, {
@@ -103,7 +103,7 @@ export class KubeConnection {
     const watchConfig = {
       getCurrentCluster: () => ({ server: this.settings.server, name: 'operator', skipTLSVerify: false }),
       applySecurityAuthentication: async (context: RequestContext) => {
-        this.onRequest?.('GET', true);
+        this.onRequest?.('GET', true, new URL(context.getUrl()).pathname);
         for (const [k, v] of Object.entries(this.authHeader())) context.setHeaderParam(k, v);
         context.setDispatcher(this.dispatcher('watch') as Parameters<RequestContext['setDispatcher']>[0]);
       },
@@ -225,6 +225,19 @@ export function connectionFromKubeconfig(text: string, baseDir: string): Connect
   if (typeof user.tokenFile === 'string') settings.tokenFile = resolve(baseDir, user.tokenFile);
   if (cluster['insecure-skip-tls-verify'] === true) settings.insecureSkipTlsVerify = true;
   return settings;
+}
+
+/**
+ * What a request is about, for metrics: the resource's plural and subresource
+ * ("jobs", "videoanalyses/status", "events", "leases"), namespaced or not.
+ */
+export function resourceOfPath(path: string): string {
+  const parts = path.split('?')[0]?.split('/').filter(Boolean) ?? [];
+  // /api/v1/… or /apis/<group>/<version>/…, then namespaces/<ns>/ when namespaced.
+  let rest = parts.slice(parts[0] === 'api' ? 2 : 3);
+  if (rest[0] === 'namespaces' && rest.length > 2) rest = rest.slice(2);
+  const [plural, , subresource] = rest;
+  return subresource ? `${plural}/${subresource}` : (plural ?? 'other');
 }
 
 /** The HTTP status of a failed API call, or undefined when the API server was not reached. */

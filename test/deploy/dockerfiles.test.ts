@@ -5,7 +5,8 @@
  * that CLI (operator, serve, worker job…).
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from '../../operator/node-runtime.js';
@@ -261,6 +262,35 @@ describe('Dockerfile.worker variants', () => {
 });
 
 describe('the operator runtime', () => {
+  it('compiles (npm run build, as the image does) to an entry point that runs the operator command', () => {
+    const out = join(ROOT, '.scratch/dist-test');
+    rmSync(out, { recursive: true, force: true });
+    const tsc = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(tsc.status, 0, `${tsc.stdout}${tsc.stderr}`);
+    const main = join(out, 'services/cli/main.js');
+    const nfc = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, [main, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, NODE_OPTIONS: OPERATOR_NODE_OPTIONS, ...env },
+      });
+    const help = nfc(['operator', '--help']);
+    assert.equal(help.status, 0, help.stderr);
+    assert.match(help.stdout, /NFC_MAX_RUNNING/);
+    // The operator's modules load and check their settings: a wrong one is named, exit 2.
+    const invalid = nfc(['operator'], { NFC_OPERATOR_CONCURRENCY: 'many' });
+    assert.equal(invalid.status, 2, `${invalid.stdout}${invalid.stderr}`);
+    assert.match(invalid.stderr, /NFC_OPERATOR_CONCURRENCY/);
+    rmSync(out, { recursive: true, force: true });
+  });
+
   it("runs with operator/node-runtime.ts's Node.js flags and malloc arenas in the image and in bin/nfc", () => {
     const { stages } = load('Dockerfile.operator');
     const env = inherited(stages, stageNamed(stages, ''), 'ENV') ?? '';
