@@ -9,14 +9,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from '../../operator/node-runtime.js';
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS, OPERATOR_V8_FLAGS } from '../../operator/node-runtime.js';
 import { containersOf, podSpecs, render, SCENARIOS } from './support/chart.js';
 import { dockerIgnored, execForm, parseCopy, parseDockerfile, type Stage } from './support/dockerfile.js';
 import { ROOT, run } from './support/tools.js';
 
 /** The CLI through tsx; the operator image runs it compiled (`npm run build`, for its memory). */
 const TSX_ENTRYPOINT = ['node', '--import', 'tsx/esm', 'services/cli/main.ts'];
-const COMPILED_ENTRYPOINT = ['node', 'dist/services/cli/main.js'];
+const COMPILED_ENTRYPOINT = ['node', ...OPERATOR_V8_FLAGS, 'dist/services/cli/main.js'];
 
 interface Image {
   dockerfile: string;
@@ -276,7 +276,7 @@ describe('the operator runtime', () => {
     assert.equal(tsc.status, 0, `${tsc.stdout}${tsc.stderr}`);
     const main = join(out, 'services/cli/main.js');
     const nfc = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-      spawnSync(process.execPath, [main, ...args], {
+      spawnSync(process.execPath, [...OPERATOR_V8_FLAGS, main, ...args], {
         cwd: ROOT,
         encoding: 'utf8',
         env: { PATH: process.env.PATH, NODE_OPTIONS: OPERATOR_NODE_OPTIONS, ...env },
@@ -291,14 +291,15 @@ describe('the operator runtime', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  it("runs with operator/node-runtime.ts's Node.js flags and malloc arenas in the image and in bin/nfc", () => {
+  it("runs with operator/node-runtime.ts's V8 flags, Node.js options and malloc arenas in the image and in bin/nfc", () => {
     const { stages } = load('Dockerfile.operator');
     const env = inherited(stages, stageNamed(stages, ''), 'ENV') ?? '';
     assert.ok(env.includes(`NODE_OPTIONS="${OPERATOR_NODE_OPTIONS}"`), `Dockerfile.operator ENV: ${env}`);
     assert.ok(env.includes(`MALLOC_ARENA_MAX=${OPERATOR_MALLOC_ARENA_MAX}`), `Dockerfile.operator ENV: ${env}`);
     const nfc = readFileSync(join(ROOT, 'bin/nfc'), 'utf8');
     const branch = /\n\s*operator\)\n([\s\S]*?);;/.exec(nfc)?.[1] ?? '';
-    assert.ok(branch.includes(`memory_flags=(${OPERATOR_NODE_OPTIONS})`), `bin/nfc operator: ${branch}`);
+    const flags = [...OPERATOR_V8_FLAGS, OPERATOR_NODE_OPTIONS].join(' ');
+    assert.ok(branch.includes(`memory_flags=(${flags})`), `bin/nfc operator: ${branch}`);
     assert.ok(branch.includes(`MALLOC_ARENA_MAX:-${OPERATOR_MALLOC_ARENA_MAX}`), `bin/nfc operator: ${branch}`);
   });
 });

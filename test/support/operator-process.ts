@@ -25,7 +25,7 @@ import {
   setHeaderOptions,
   type V1Job,
 } from '@kubernetes/client-node';
-import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS } from '../../operator/node-runtime.js';
+import { OPERATOR_MALLOC_ARENA_MAX, OPERATOR_NODE_OPTIONS, OPERATOR_V8_FLAGS } from '../../operator/node-runtime.js';
 import { REPO_ROOT } from './clips.js';
 import { eventually } from './wait.js';
 
@@ -91,9 +91,12 @@ export async function startOperator(opts: StartOperatorOptions): Promise<Operato
   const identity = opts.identity ?? `operator-${Math.random().toString(36).slice(2, 8)}`;
   const timeoutMs = opts.timeoutMs ?? 60_000;
   // The image's runtime: its Node.js flags, and (`compiled`) its JavaScript from dist/ with no loader.
-  const entry = opts.compiled
-    ? [join(REPO_ROOT, 'dist/services/cli/main.js')]
-    : ['--import', 'tsx/esm', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'services/cli/main.ts')];
+  const entry = [
+    ...OPERATOR_V8_FLAGS,
+    ...(opts.compiled
+      ? [join(REPO_ROOT, 'dist/services/cli/main.js')]
+      : ['--import', 'tsx/esm', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'services/cli/main.ts')]),
+  ];
   const child = spawn(process.execPath, [...entry, 'operator'], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
