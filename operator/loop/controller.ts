@@ -172,7 +172,7 @@ export class Controller {
     if (signal?.aborted || this.leading) return;
     this.leading = true;
     this.admission.invalidate();
-    for (const key of this.admission.admissible()) this.queue.add(key);
+    for (const key of this.admission.admissible()) this.queue.add(key, true);
     for (const va of this.analyses.list()) this.queue.add(keyOf(va));
     this.log.info({ analyses: this.queue.length }, 'reconciling');
     for (let i = 0; i < this.opts.config.concurrency; i++) this.workers.push(this.work());
@@ -240,7 +240,8 @@ export class Controller {
     this.analyses.on({
       add: (va) => {
         this.admission.analysisAdded(va);
-        if (this.leading) this.queue.add(keyOf(va));
+        // A new resource is about to get its Job (or its place in the queue): before status-only work.
+        if (this.leading) this.queue.add(keyOf(va), isWaiting(va));
       },
       update: (va, old) => {
         if (affectsAdmission(va, old)) {
@@ -298,7 +299,7 @@ export class Controller {
     setImmediate(() => {
       this.admitScheduled = false;
       try {
-        for (const key of this.admission.admissible()) this.queue.add(key);
+        for (const key of this.admission.admissible()) this.queue.add(key, true);
       } catch (err) {
         this.log.error({ err }, 'admission failed');
       }

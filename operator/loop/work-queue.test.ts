@@ -28,6 +28,34 @@ describe('WorkQueue', () => {
     assert.equal(await q.get(), 'a');
   });
 
+  it('hands out urgent keys (Jobs to create) before the others, each lane in order', async () => {
+    const q = queue();
+    q.add('status-1');
+    q.add('status-2');
+    q.add('job-1', true);
+    q.add('status-2', true); // waiting already: moves to the urgent lane, handed out once
+    q.add('job-2', true);
+    assert.equal(q.length, 4);
+    const order: string[] = [];
+    while (q.length > 0) {
+      const key = (await q.get()) as string;
+      order.push(key);
+      q.done(key);
+    }
+    assert.deepEqual(order, ['job-1', 'status-2', 'job-2', 'status-1']);
+  });
+
+  it('keeps a key urgent when it was added urgent while being processed', async () => {
+    const q = queue();
+    q.add('a');
+    const key = (await q.get()) as string;
+    q.add('b');
+    q.add('a', true);
+    q.done(key);
+    assert.equal(await q.get(), 'a');
+    assert.equal(await q.get(), 'b');
+  });
+
   it('wakes a waiting worker when a key arrives, in the order workers asked', async () => {
     const q = queue();
     const first = q.get();
