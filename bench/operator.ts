@@ -19,11 +19,12 @@
  *          --operator-concurrency N (4 reconciles at once, the operator's default)
  *          --skip-direct (only the operator: for memory at 10,000, where the direct run adds minutes)
  *          --runtime compiled|tsx (compiled: `npm run build` first, then dist/ as the image runs it)
- * The operator runs with the image's Node.js flags (operator/node-runtime.ts).
- * Environment: BENCH_OPERATOR_NODE_OPTIONS (NODE_OPTIONS of the operator process, e.g.
- * "--max-semi-space-size=2"), BENCH_OPERATOR_HEAP_SNAPSHOT=1 (with --heapsnapshot-signal=SIGUSR2
- * in BENCH_OPERATOR_NODE_OPTIONS: a heap snapshot of the operator at the end, in the working
- * directory). Every 15 s it prints progress and the operator's peak RSS so far.
+ * The operator runs with the image's Node.js settings (operator/node-runtime.ts).
+ * Environment: BENCH_OPERATOR_NODE_OPTIONS (replaces the operator's NODE_OPTIONS, e.g.
+ * "--max-semi-space-size=1 --max-old-space-size=256 --heapsnapshot-signal=SIGUSR2"),
+ * BENCH_OPERATOR_HEAP_SNAPSHOT=1 (with --heapsnapshot-signal=SIGUSR2 in it: a heap snapshot of the
+ * operator at the end, in the repository root). Every 15 s it prints progress, the operator's
+ * peak RSS so far, its V8 heap and its queue depth.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -410,17 +411,21 @@ function processCpuSeconds(pid: number): number {
   }
 }
 
-/** Asks the operator (started with --heapsnapshot-signal=SIGUSR2) for a heap snapshot; waits for it. */
+/**
+ * Asks the operator (started with --heapsnapshot-signal=SIGUSR2) for a heap snapshot, which it
+ * writes in its working directory (the repository root); waits for it.
+ */
 async function heapSnapshot(pid: number): Promise<void> {
   const { readdirSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
   const { setTimeout: sleep } = await import('node:timers/promises');
-  const before = new Set(readdirSync('.'));
+  const before = new Set(readdirSync(REPO_ROOT));
   process.kill(pid, 'SIGUSR2');
   let last = -1;
   for (;;) {
     await sleep(1000);
-    const file = readdirSync('.').find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
-    const size = file ? statSync(file).size : -1;
+    const file = readdirSync(REPO_ROOT).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    const size = file ? statSync(join(REPO_ROOT, file)).size : -1;
     if (file && size === last && size > 0) {
       process.stderr.write(`heap snapshot: ${file} (${(size / 1e6).toFixed(0)} MB)\n`);
       return;
