@@ -27,7 +27,9 @@
  * peak RSS so far, its V8 heap and its queue depth.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
@@ -416,9 +418,6 @@ function processCpuSeconds(pid: number): number {
  * writes in its working directory (the repository root); waits for it.
  */
 async function heapSnapshot(pid: number): Promise<void> {
-  const { readdirSync, statSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { setTimeout: sleep } = await import('node:timers/promises');
   const before = new Set(readdirSync(REPO_ROOT));
   process.kill(pid, 'SIGUSR2');
   let last = -1;
@@ -445,16 +444,14 @@ async function apiRequests(op: { metrics(): Promise<Record<string, number>> }): 
   return out;
 }
 
-/** apiRequests once nothing has changed for 2 s (at most 60 s). */
+/** apiRequests once no write (POST, PATCH) has been added for 2 s (at most 60 s). */
 async function settledApiRequests(op: { metrics(): Promise<Record<string, number>> }) {
-  const { setTimeout: sleep } = await import('node:timers/promises');
+  const writes = (r: Record<string, number>) => writesOf(r, /^(POST|PATCH) /);
   let last = await apiRequests(op);
   for (let waited = 0; waited < 60_000; waited += 2_000) {
     await sleep(2_000);
     const now = await apiRequests(op);
-    const moved = Object.entries(now).some(([k, n]) =>
-      k.startsWith('POST') || k.startsWith('PATCH') ? n !== last[k] : false,
-    );
+    const moved = writes(now) !== writes(last);
     last = now;
     if (!moved) break;
   }

@@ -102,9 +102,9 @@ export function plan(va: Desired, observed: Observed, now: Date, config: Operato
     }
     // The Job only: phase Running is written by the reconcile that sees the Job in the cache
     // (below). A reconcile is then one API round trip, so under a burst every waiting resource
-    // gets its Job before any status is written (the queue is FIFO: the Job's event puts the
-    // resource at its back), and a Job that has already finished when that reconcile comes
-    // goes straight to its final phase: one write fewer.
+    // gets its Job before any status is written (the Job's event queues the resource behind
+    // those still waiting for theirs: work-queue.ts's lanes), and a Job that has already
+    // finished when that reconcile comes goes straight to its final phase: one write fewer.
     const name = jobNameFor(va.metadata.name);
     return [
       ...actions,
