@@ -5,7 +5,9 @@
  * - the operator's peak RSS;
  * - its API requests per resource (it counts its own HTTP requests, watches included);
  * then, in the same run and cluster, the same N Jobs created directly (no operator) and
- * completed the same way, for the ratio.
+ * completed the same way, for the ratio; and where the machine's CPU went until all Jobs were
+ * created, in each of the two runs. With --repeat R both runs are repeated R times (in fresh
+ * namespaces, alternating which goes first) and the medians printed.
  *
  * Jobs complete either by KWOK (`--complete kwok`, the default: kube-scheduler places each pod
  * on a fake GPU node, KWOK runs it to completion and the Job controller marks the Job Complete,
@@ -19,6 +21,9 @@
  *          --operator-concurrency N (4 reconciles at once, the operator's default)
  *          --skip-direct (only the operator: for memory at 10,000, where the direct run adds minutes)
  *          --runtime compiled|tsx (compiled: `npm run build` first, then dist/ as the image runs it)
+ *          --until finished|created (created: each run ends once its Jobs exist, for a quick
+ *          look at the creation ratio; finishing and the writes of a whole life are not measured)
+ *          --repeat R (1: both runs R times, medians printed)
  * The operator runs with the image's Node.js settings (operator/node-runtime.ts).
  * Environment: BENCH_OPERATOR_NODE_OPTIONS (replaces the operator's NODE_OPTIONS, e.g.
  * "--max-semi-space-size=1 --max-old-space-size=256 --heapsnapshot-signal=SIGUSR2"),
@@ -27,28 +32,20 @@
  * peak RSS so far, its V8 heap and its queue depth.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BatchV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
 import { loadConfig } from '../operator/config.js';
-import { Informer, type ListPage } from '../operator/loop/informer.js';
-import type { CachedObject, JobObject, VideoAnalysisObject } from '../operator/loop/objects.js';
 import { buildJob } from '../operator/plan/job-spec.js';
 import type { Desired } from '../operator/plan/types.js';
 import { REPO_ROOT } from '../test/support/clips.js';
-import { startControlPlane } from '../test/support/control-plane.js';
-import {
-  GROUP,
-  installCrd,
-  MERGE_PATCH,
-  PLURAL,
-  startOperator,
-  VERSION,
-  videoAnalysis,
-} from '../test/support/operator-process.js';
+import { type ControlPlane, startControlPlane } from '../test/support/control-plane.js';
+import { GROUP, installCrd, PLURAL, startOperator, VERSION, videoAnalysis } from '../test/support/operator-process.js';
+import { type CpuUse, cpuSince, cpuSnapshot, formatCpu, processCpuSeconds } from './operator-cpu.js';
+import { pool, trackJobs, trackSucceeded } from './operator-tracking.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +59,8 @@ const { values } = parseArgs({
     'operator-concurrency': { type: 'string', default: '4' },
     'skip-direct': { type: 'boolean', default: false },
     runtime: { type: 'string', default: 'compiled' },
+    until: { type: 'string', default: 'finished' },
+    repeat: { type: 'string', default: '1' },
   },
 });
 const count = Number(values.count);
@@ -71,6 +70,10 @@ const cap = Number(values.cap ?? values.count);
 const mode = values.complete === 'patch' ? 'patch' : 'kwok';
 const concurrency = Number(values.concurrency);
 const compiled = values.runtime !== 'tsx';
+/** `--until created`: each run ends once all its Jobs exist (a quick look at the creation ratio). */
+const untilCreated = values.until === 'created';
+const repeat = Math.max(1, Number(values.repeat));
+const completion = { mode, concurrency } as const;
 
 const WORKER_ENV = {
   NFC_MAX_RUNNING: String(cap),
@@ -88,167 +91,33 @@ const WORKER_ENV = {
   NFC_OPERATOR_RETRY_PERIOD_SECONDS: '2',
 };
 
-/** Runs `fn` over `items`, at most `limit` at once. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
-/**
- * Follows the Jobs of a namespace (through the operator's own resilient informer): `created`
- * resolves when `expected` exist, `finished` when all are Complete; in patch mode each one is
- * completed as it appears.
- */
-function trackJobs(kc: KubeConfig, namespace: string, expected: number, batch: BatchV1Api) {
-  const marks: { created?: number; finished?: number } = {};
-  let resolveCreated!: () => void;
-  let resolveFinished!: () => void;
-  const created = new Promise<void>((r) => {
-    resolveCreated = r;
-  });
-  const finished = new Promise<void>((r) => {
-    resolveFinished = r;
-  });
-  const seen = new Set<string>();
-  const done = new Set<string>();
-  const queue: string[] = [];
-  let inFlight = 0;
-  const complete = (name: string) => {
-    const now = new Date().toISOString();
-    const conditions = ['SuccessCriteriaMet', 'Complete'].map((type) => ({
-      type,
-      status: 'True',
-      reason: 'CompletionsReached',
-      message: 'Reached expected number of succeeded pods',
-      lastTransitionTime: now,
-      lastProbeTime: now,
-    }));
-    return batch.patchNamespacedJobStatus(
-      {
-        name,
-        namespace,
-        body: { status: { startTime: now, completionTime: now, succeeded: 1, active: 0, conditions } },
-      },
-      MERGE_PATCH,
-    );
-  };
-  const pump = () => {
-    while (inFlight < concurrency && queue.length > 0) {
-      const name = queue.shift() as string;
-      inFlight++;
-      complete(name)
-        .catch((err: unknown) => process.stderr.write(`complete ${name}: ${String(err).slice(0, 200)}\n`))
-        .finally(() => {
-          inFlight--;
-          pump();
-        });
-    }
-  };
-  const onJob = (job: JobObject) => {
-    const name = job.metadata.name;
-    if (!seen.has(name)) {
-      seen.add(name);
-      if (mode === 'patch') {
-        queue.push(name);
-        pump();
-      }
-      if (seen.size === expected) {
-        marks.created = performance.now();
-        resolveCreated();
-      }
-    }
-    if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && !done.has(name)) {
-      done.add(name);
-      if (done.size === expected) {
-        marks.finished = performance.now();
-        resolveFinished();
-      }
-    }
-  };
-  const informer = follow<JobObject>(
-    kc,
-    `/apis/batch/v1/namespaces/${namespace}/jobs`,
-    'batch',
-    'v1',
-    'jobs',
-    namespace,
-  );
-  informer.on({ add: onJob, update: onJob });
-  informer.start();
-  return {
-    created,
-    finished,
-    marks,
-    progress: () => `${seen.size} created, ${done.size} complete`,
-    stop: () => informer.stop(),
-  };
-}
-
-/** Resolves `done` with the time when `expected` VideoAnalyses of `namespace` are Succeeded. */
-function trackSucceeded(kc: KubeConfig, namespace: string, expected: number) {
-  const succeeded = new Set<string>();
-  let resolve!: (at: number) => void;
-  const done = new Promise<number>((r) => {
-    resolve = r;
-  });
-  const onChange = (va: VideoAnalysisObject) => {
-    if (va.status?.phase === 'Succeeded' && !succeeded.has(va.metadata.name)) {
-      succeeded.add(va.metadata.name);
-      if (succeeded.size === expected) resolve(performance.now());
-    }
-  };
-  const informer = follow<VideoAnalysisObject>(
-    kc,
-    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
-    GROUP,
-    VERSION,
-    PLURAL,
-    namespace,
-  );
-  informer.on({ add: onChange, update: onChange });
-  informer.start();
-  return { done, progress: () => `${succeeded.size} Succeeded`, stop: () => informer.stop() };
-}
-
-function follow<T extends CachedObject>(
-  kc: KubeConfig,
-  path: string,
-  group: string,
-  version: string,
-  plural: string,
-  namespace: string,
-): Informer<T> {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  return new Informer<T>({
-    resource: plural,
-    path,
-    listPage: async (token) =>
-      (await custom.listNamespacedCustomObject({
-        group,
-        version,
-        plural,
-        namespace,
-        limit: 500,
-        ...(token ? { _continue: token } : {}),
-      })) as ListPage<T>,
-    kubeConfig: kc,
-    resyncMs: 3_600_000,
-    inactivityMs: 180_000,
-    backoffBaseMs: 200,
-    backoffMaxMs: 5_000,
-    log: pino({ level: 'warn' }),
-  });
-}
-
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const mb = (bytes: number | undefined) => `${((bytes ?? 0) / 1048576).toFixed(0)} MB`;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+type OperatorRun = {
+  /** Milliseconds from the first apply. */
+  created: number;
+  finished: number;
+  applied: number;
+  creationCpu: CpuUse;
+  idleRss: number | undefined;
+  rss: number | undefined;
+  heapUsed: number;
+  heapTotal: number;
+  cpuSeconds: number;
+  /** API requests over the run, "VERB resource" → count. */
+  requests: Record<string, number>;
+};
+type DirectRun = { created: number; finished: number; creationCpu: CpuUse };
 
 async function main(): Promise<void> {
   process.stdout.write(
-    `operator bench: ${count} VideoAnalyses, ${nodes} KWOK nodes × ${gpusPerNode} GPUs, cap ${cap}, Jobs completed by ${mode}, operator ${compiled ? 'compiled (dist/)' : 'through tsx'}\n`,
+    `operator bench: ${count} VideoAnalyses, ${nodes} KWOK nodes × ${gpusPerNode} GPUs, cap ${cap}, Jobs completed by ${mode}, operator ${compiled ? 'compiled (dist/)' : 'through tsx'}${repeat > 1 ? `, ${repeat} repetitions` : ''}\n`,
   );
   const cpStarted = performance.now();
   const cp = await startControlPlane({
@@ -264,118 +133,174 @@ async function main(): Promise<void> {
     process.stdout.write(`control plane up in ${((performance.now() - cpStarted) / 1000).toFixed(1)} s\n`);
     const kc = cp.kubeConfig();
     await installCrd(kc);
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    const batch = kc.makeApiClient(BatchV1Api);
-    const core = kc.makeApiClient(CoreV1Api);
-    for (const name of ['bench-operator', 'bench-direct']) {
-      await core.createNamespace({ body: { metadata: { name } } });
-      // The worker's ServiceAccount (the Job controller's pods need it to exist).
-      await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'nfc-worker' } } });
-    }
-
-    // 1. Through the operator.
     if (compiled) execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
-    const op = await startOperator({
-      compiled,
-      kubeconfigPath: cp.kubeconfigPath,
-      env: {
-        ...WORKER_ENV,
-        NFC_WATCH_NAMESPACES: 'bench-operator',
-        ...(process.env.BENCH_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_OPERATOR_NODE_OPTIONS } : {}),
-      },
-    });
-    await op.waitForLog(/became leader/);
-    const requestsBefore = await apiRequests(op);
-    const idleRss = op.peakRssBytes();
     const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-    const jobs = trackJobs(kc, 'bench-operator', count, batch);
-    const succeeded = trackSucceeded(kc, 'bench-operator', count);
-    const started = performance.now();
-    const ticker = setInterval(async () => {
-      const m = await op.metrics().catch(() => ({}) as Record<string, number>);
-      const mb = (bytes: number | undefined) => ((bytes ?? 0) / 1048576).toFixed(0);
-      process.stderr.write(
-        `  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}; operator peak RSS ${mb(op.peakRssBytes())} MB, V8 heap ${mb(m.nodejs_heap_size_used_bytes)}/${mb(m.nodejs_heap_size_total_bytes)} MB, queue ${m.nfc_operator_queue_depth ?? '?'}\n`,
-      );
-    }, 15_000);
-    await pool(names, concurrency, (name) =>
-      custom.createNamespacedCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace: 'bench-operator',
-        body: videoAnalysis(name, { namespace: 'bench-operator' }),
-      }),
-    );
-    const applied = performance.now();
-    // An operator that dies must end the bench with its last words, not leave it waiting.
-    const died = op.exited.then(({ code, signal }) => {
-      throw new Error(`the operator exited (${code ?? signal}) during the bench:\n${op.logs().slice(-6000)}`);
-    });
-    died.catch(() => {}); // after the bench's own SIGTERM nobody waits on it
-    await Promise.race([jobs.created, died]);
-    await Promise.race([jobs.finished, died]);
-    const allSucceeded = await Promise.race([succeeded.done, died]);
-    clearInterval(ticker);
-    const rss = op.peakRssBytes();
-    const cpuSeconds = processCpuSeconds(op.pid);
-    if (process.env.BENCH_OPERATOR_HEAP_SNAPSHOT) await heapSnapshot(op.pid);
-    const final = await op.metrics();
-    const heapUsed = final.nodejs_heap_size_used_bytes ?? 0;
-    const heapTotal = final.nodejs_heap_size_total_bytes ?? 0;
-    // Events trail the status writes (sent in the background, a few at a time): the counts are
-    // read once they stop moving, so that every request of each resource's life is counted.
-    const requestsAfter = await settledApiRequests(op);
-    await Promise.all([jobs.stop(), succeeded.stop()]);
-    await op.kill('SIGTERM');
-
-    // 2. The same Jobs created directly, completed the same way.
-    const direct = values['skip-direct']
-      ? { created: Number.NaN, finished: Number.NaN }
-      : await runDirect(kc, batch, names);
-
-    const opCreated = (jobs.marks.created ?? 0) - started;
-    const opFinished = allSucceeded - started;
-    const dCreated = direct.created;
-    const dFinished = direct.finished;
-    const delta = Object.fromEntries(
-      Object.entries(requestsAfter).map(([verb, n]) => [verb, n - (requestsBefore[verb] ?? 0)]),
-    );
-    const totalRequests = Object.values(delta).reduce((a, b) => a + b, 0);
-    const lines = [
-      '',
-      `                              operator      direct Jobs    ratio`,
-      `all ${count} Jobs created        ${s(opCreated).padStart(10)}   ${s(dCreated).padStart(12)}   ${(opCreated / dCreated).toFixed(2)}×`,
-      `all ${count} finished            ${s(opFinished).padStart(10)}   ${s(dFinished).padStart(12)}   ${(opFinished / dFinished).toFixed(2)}×   (operator: VideoAnalysis Succeeded; direct: Job Complete)`,
-      `apply of ${count} resources      ${s(applied - started).padStart(10)}`,
-      `throughput                    ${((count / opFinished) * 1000).toFixed(0).padStart(7)} /s   ${((count / dFinished) * 1000).toFixed(0).padStart(9)} /s`,
-      `operator peak RSS idle        ${idleRss ? `${(idleRss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (started, caches synced, leader, before the first apply)`,
-      `operator peak RSS             ${rss ? `${(rss / 1024 / 1024).toFixed(0)} MB` : 'n/a'} (V8 heap at the end: ${(heapUsed / 1024 / 1024).toFixed(0)} MB used of ${(heapTotal / 1024 / 1024).toFixed(0)} MB)`,
-      `operator CPU time             ${cpuSeconds.toFixed(1)} s (user + system, from start)`,
-      `operator API requests         ${totalRequests} (${(totalRequests / count).toFixed(2)} per resource), per resource:`,
-      ...Object.entries(delta)
-        .filter(([, n]) => n > 0)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([request, n]) => `  ${request.padEnd(28)}${(n / count).toFixed(2).padStart(6)}   (${n})`),
-      `writes to a resource and its Job (Job creations, status patches): ${(
-        writesOf(delta, /^(POST|PATCH|PUT) (jobs|videoanalyses.*)$/) / count
-      ).toFixed(2)} per resource; Events ${(writesOf(delta, /^POST events$/) / count).toFixed(2)}`,
-      '',
-    ];
-    process.stdout.write(lines.join('\n'));
+    const runs: Array<{ op: OperatorRun; direct?: DirectRun }> = [];
+    for (let i = 1; i <= repeat; i++) {
+      const suffix = repeat > 1 ? `-${i}` : '';
+      const [opNs, directNs] = [`bench-operator${suffix}`, `bench-direct${suffix}`];
+      await createNamespaces(kc, [opNs, directNs]);
+      // Alternating which goes first: the second run of a pair starts while the cluster still
+      // places the first run's pods.
+      const direct = async () => (values['skip-direct'] ? undefined : await runDirect(cp, directNs, names));
+      let run: { op: OperatorRun; direct?: DirectRun };
+      if (i % 2 === 1) {
+        const op = await runOperator(cp, opNs, names);
+        run = { op, direct: await direct() };
+      } else {
+        const d = await direct();
+        run = { op: await runOperator(cp, opNs, names), direct: d };
+      }
+      runs.push(run);
+      if (repeat > 1) {
+        const d = run.direct?.created ?? Number.NaN;
+        process.stdout.write(
+          `repetition ${i}: Jobs created ${s(run.op.created)} (apply ${s(run.op.applied)}) vs direct ${s(d)}: ${(run.op.created / d).toFixed(2)}×${untilCreated ? '' : `; finished ${s(run.op.finished)} vs ${s(run.direct?.finished ?? Number.NaN)}`}\n`,
+        );
+      }
+    }
+    process.stdout.write(report(runs));
   } finally {
     await cp.stop();
   }
 }
 
+async function createNamespaces(kc: KubeConfig, namespaces: string[]): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  for (const name of namespaces) {
+    await core.createNamespace({ body: { metadata: { name } } });
+    // The worker's ServiceAccount (the Job controller's pods need it to exist).
+    await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: 'nfc-worker' } } });
+  }
+}
+
+/** The N VideoAnalyses applied to `namespace` with a fresh operator watching it; its figures. */
+async function runOperator(cp: ControlPlane, namespace: string, names: string[]): Promise<OperatorRun> {
+  const kc = cp.kubeConfig();
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const op = await startOperator({
+    compiled,
+    kubeconfigPath: cp.kubeconfigPath,
+    env: {
+      ...WORKER_ENV,
+      NFC_WATCH_NAMESPACES: namespace,
+      ...(process.env.BENCH_OPERATOR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_OPERATOR_NODE_OPTIONS } : {}),
+    },
+  });
+  await op.waitForLog(/became leader/);
+  const requestsBefore = await apiRequests(op);
+  const idleRss = op.peakRssBytes();
+  const jobs = trackJobs(kc, namespace, count, batch, completion);
+  const succeeded = trackSucceeded(kc, namespace, count);
+  const cpuAtStart = cpuSnapshot(cp, op.pid);
+  const started = performance.now();
+  const ticker = setInterval(async () => {
+    const m = await op.metrics().catch(() => ({}) as Record<string, number>);
+    process.stderr.write(
+      `  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}; operator peak RSS ${mb(op.peakRssBytes())}, V8 heap ${mb(m.nodejs_heap_size_used_bytes)} of ${mb(m.nodejs_heap_size_total_bytes)}, queue ${m.nfc_operator_queue_depth ?? '?'}\n`,
+    );
+  }, 15_000);
+  await pool(names, concurrency, (name) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+      body: videoAnalysis(name, { namespace }),
+    }),
+  );
+  const applied = performance.now() - started;
+  // An operator that dies must end the bench with its last words, not leave it waiting.
+  const died = op.exited.then(({ code, signal }) => {
+    throw new Error(`the operator exited (${code ?? signal}) during the bench:\n${op.logs().slice(-6000)}`);
+  });
+  died.catch(() => {}); // after the bench's own SIGTERM nobody waits on it
+  await Promise.race([jobs.created, died]);
+  const creationCpu = cpuSince(cpuAtStart, cpuSnapshot(cp, op.pid));
+  const allSucceeded = untilCreated
+    ? Number.NaN
+    : await Promise.race([jobs.finished, died]).then(() => Promise.race([succeeded.done, died]));
+  clearInterval(ticker);
+  const rss = op.peakRssBytes();
+  const cpuSeconds = processCpuSeconds(op.pid);
+  if (process.env.BENCH_OPERATOR_HEAP_SNAPSHOT) await heapSnapshot(op.pid);
+  const final = await op.metrics();
+  // Events trail the status writes (sent in the background, a few at a time): the counts are
+  // read once they stop moving, so that every request of each resource's life is counted.
+  const requestsAfter = await settledApiRequests(op);
+  await Promise.all([jobs.stop(), succeeded.stop()]);
+  await op.kill('SIGTERM');
+  return {
+    created: (jobs.marks.created ?? 0) - started,
+    finished: allSucceeded - started,
+    applied,
+    creationCpu,
+    idleRss,
+    rss,
+    heapUsed: final.nodejs_heap_size_used_bytes ?? 0,
+    heapTotal: final.nodejs_heap_size_total_bytes ?? 0,
+    cpuSeconds,
+    requests: Object.fromEntries(
+      Object.entries(requestsAfter).map(([verb, n]) => [verb, n - (requestsBefore[verb] ?? 0)]),
+    ),
+  };
+}
+
+/** The figures: medians over the repetitions; CPU, memory and requests of the last one. */
+function report(runs: Array<{ op: OperatorRun; direct?: DirectRun }>): string {
+  const last = runs[runs.length - 1] as { op: OperatorRun; direct?: DirectRun };
+  const med = (pick: (run: { op: OperatorRun; direct?: DirectRun }) => number | undefined) =>
+    median(runs.map((run) => pick(run) ?? Number.NaN));
+  const opCreated = med((r) => r.op.created);
+  const opFinished = med((r) => r.op.finished);
+  const dCreated = med((r) => r.direct?.created);
+  const dFinished = med((r) => r.direct?.finished);
+  const createdRatio = med((r) => r.op.created / (r.direct?.created ?? Number.NaN));
+  const finishedRatio = med((r) => r.op.finished / (r.direct?.finished ?? Number.NaN));
+  const delta = last.op.requests;
+  const totalRequests = Object.values(delta).reduce((a, b) => a + b, 0);
+  const of = runs.length > 1 ? `median of ${runs.length}` : '';
+  return [
+    '',
+    `                              operator      direct Jobs    ratio ${of}`,
+    `all ${count} Jobs created        ${s(opCreated).padStart(10)}   ${s(dCreated).padStart(12)}   ${createdRatio.toFixed(2)}×`,
+    ...(untilCreated
+      ? []
+      : [
+          `all ${count} finished            ${s(opFinished).padStart(10)}   ${s(dFinished).padStart(12)}   ${finishedRatio.toFixed(2)}×   (operator: VideoAnalysis Succeeded; direct: Job Complete)`,
+        ]),
+    `apply of ${count} resources      ${s(med((r) => r.op.applied)).padStart(10)}`,
+    ...(untilCreated
+      ? []
+      : [
+          `throughput                    ${((count / opFinished) * 1000).toFixed(0).padStart(7)} /s   ${((count / dFinished) * 1000).toFixed(0).padStart(9)} /s`,
+        ]),
+    `${runs.length > 1 ? 'last repetition: ' : ''}CPU until all Jobs created (this machine has ${cpus().length} cores):`,
+    `  operator run                ${formatCpu(last.op.creationCpu)}`,
+    ...(last.direct ? [`  direct run                  ${formatCpu(last.direct.creationCpu)}`] : []),
+    `operator peak RSS idle        ${last.op.idleRss ? mb(last.op.idleRss) : 'n/a'} (started, caches synced, leader, before the first apply)`,
+    `operator peak RSS             ${last.op.rss ? mb(last.op.rss) : 'n/a'} (V8 heap at the end: ${mb(last.op.heapUsed)} used of ${mb(last.op.heapTotal)})`,
+    `operator CPU time             ${last.op.cpuSeconds.toFixed(1)} s (user + system, from start)`,
+    `operator API requests         ${totalRequests} (${(totalRequests / count).toFixed(2)} per resource), per resource:`,
+    ...Object.entries(delta)
+      .filter(([, n]) => n > 0)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([request, n]) => `  ${request.padEnd(28)}${(n / count).toFixed(2).padStart(6)}   (${n})`),
+    `writes to a resource and its Job (Job creations, status patches): ${(
+      writesOf(delta, /^(POST|PATCH|PUT) (jobs|videoanalyses.*)$/) / count
+    ).toFixed(2)} per resource; Events ${(writesOf(delta, /^POST events$/) / count).toFixed(2)}`,
+    '',
+  ].join('\n');
+}
+
 /** The same Jobs created directly (no operator) and completed the same way: times to all created and all complete. */
-async function runDirect(
-  kc: KubeConfig,
-  batch: BatchV1Api,
-  names: string[],
-): Promise<{ created: number; finished: number }> {
-  const config = loadConfig({ ...WORKER_ENV, NFC_WATCH_NAMESPACES: 'bench-direct' });
-  const direct = trackJobs(kc, 'bench-direct', count, batch);
+async function runDirect(cp: ControlPlane, namespace: string, names: string[]): Promise<DirectRun> {
+  const kc = cp.kubeConfig();
+  const batch = kc.makeApiClient(BatchV1Api);
+  const config = loadConfig({ ...WORKER_ENV, NFC_WATCH_NAMESPACES: namespace });
+  const direct = trackJobs(kc, namespace, count, batch, completion);
+  const cpuAtStart = cpuSnapshot(cp);
   const directStarted = performance.now();
   const directTicker = setInterval(
     () => process.stderr.write(`  ${s(performance.now() - directStarted)}: direct ${direct.progress()}\n`),
@@ -384,33 +309,23 @@ async function runDirect(
   await pool(names, concurrency, (name) => {
     const job = buildJob(
       {
-        ...(videoAnalysis(name, { namespace: 'bench-direct' }) as unknown as Desired),
-        metadata: { name, namespace: 'bench-direct', uid: 'none' },
+        ...(videoAnalysis(name, { namespace }) as unknown as Desired),
+        metadata: { name, namespace, uid: 'none' },
       },
       config.job,
     );
     // No owner (the garbage collector would delete Jobs of an owner that does not exist).
     delete job.metadata?.ownerReferences;
-    return batch.createNamespacedJob({ namespace: 'bench-direct', body: job });
+    return batch.createNamespacedJob({ namespace, body: job });
   });
   await direct.created;
+  const creationCpu = cpuSince(cpuAtStart, cpuSnapshot(cp));
   const directCreated = direct.marks.created ?? performance.now();
-  await direct.finished;
-  const directFinished = direct.marks.finished ?? performance.now();
+  if (!untilCreated) await direct.finished;
+  const directFinished = untilCreated ? Number.NaN : (direct.marks.finished ?? performance.now());
   clearInterval(directTicker);
   await direct.stop();
-  return { created: directCreated - directStarted, finished: directFinished - directStarted };
-}
-
-/** User + system CPU time of a process so far (/proc/PID/stat, in clock ticks of 1/100 s). */
-function processCpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
+  return { created: directCreated - directStarted, finished: directFinished - directStarted, creationCpu };
 }
 
 /**

@@ -126,7 +126,8 @@ export class Controller {
       },
       { maxRunning: config.job.maxRunning, maxRunningPerNamespace: config.job.maxRunningPerNamespace },
     );
-    this.events = new EventRecorder(api, log.child({ part: 'events' }));
+    // Events wait while Jobs are being created (bounded: see EventRecorder).
+    this.events = new EventRecorder(api, log.child({ part: 'events' }), () => this.queue.busy);
     this.reconciler = new Reconciler({
       config: config.job,
       api,

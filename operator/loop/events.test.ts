@@ -34,4 +34,31 @@ describe('EventRecorder', () => {
     assert.ok(most <= 4, `at most 4 in flight, saw ${most}`);
     await recorder.flush(); // nothing queued: resolves at once
   });
+
+  it('holds events while Jobs are being created, at most maxHoldMs; flush sends held ones at once', async () => {
+    const sent: string[] = [];
+    const api = {
+      async createEvent(_va: VideoAnalysisObject, event: EventInput) {
+        sent.push(event.reason);
+      },
+    } as unknown as KubeApi;
+    let creatingJobs = true;
+    const recorder = new EventRecorder(api, pino({ level: 'silent' }), () => creatingJobs, 400);
+    const va = aVideoAnalysis('a').build() as VideoAnalysisObject;
+    recorder.record(va, { type: 'Normal', reason: 'First', message: 'm' });
+    await sleep(150);
+    assert.deepEqual(sent, [], 'held while Jobs are being created');
+    creatingJobs = false;
+    await sleep(150);
+    assert.deepEqual(sent, ['First'], 'sent once the Jobs are created');
+
+    creatingJobs = true;
+    recorder.record(va, { type: 'Normal', reason: 'Second', message: 'm' });
+    await sleep(600);
+    assert.deepEqual(sent, ['First', 'Second'], 'a held event goes after maxHoldMs even while Jobs are being created');
+
+    recorder.record(va, { type: 'Normal', reason: 'Third', message: 'm' });
+    await recorder.flush();
+    assert.deepEqual(sent, ['First', 'Second', 'Third'], 'flush (stopping) does not wait for the hold');
+  });
 });

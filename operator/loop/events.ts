@@ -3,7 +3,9 @@
  * one nor fails because of one (as client-go's recorder). At most a few are in flight, so that
  * a burst of transitions does not crowd out the status writes users wait for; past a bounded
  * backlog new ones are dropped (counted and logged), as client-go's broadcaster drops when its
- * queue is full. `flush` lets a graceful stop send what is queued.
+ * queue is full. While `hold()` says so (Jobs are being created) queued Events wait, at most
+ * `maxHoldMs` each (5 s by default): they would compete with the Job creations for the API server. `flush` lets a
+ * graceful stop send what is queued.
  */
 import type { Logger } from 'pino';
 import { errorSummary } from './informer.js';
@@ -12,10 +14,17 @@ import type { VideoAnalysisObject } from './objects.js';
 
 const IN_FLIGHT = 4;
 const MAX_BACKLOG = 5_000;
+/** How often held Events look again whether they may go. */
+const HOLD_CHECK_MS = 100;
+
+type Queued = { va: VideoAnalysisObject; event: EventInput; at: number };
 
 export class EventRecorder {
-  private readonly backlog: Array<{ va: VideoAnalysisObject; event: EventInput }> = [];
+  private readonly backlog: Queued[] = [];
   private head = 0;
+  private holdTimer?: NodeJS.Timeout;
+  /** Set by `flush` (the operator is stopping): nothing is held any more. */
+  private flushing = false;
   private inFlight = 0;
   private idle?: { promise: Promise<void>; resolve: () => void };
   /** Events dropped because the backlog was full. */
@@ -24,6 +33,8 @@ export class EventRecorder {
   constructor(
     private readonly api: KubeApi,
     private readonly log: Logger,
+    private readonly hold: () => boolean = () => false,
+    private readonly maxHoldMs = 5_000,
   ) {}
 
   record(va: VideoAnalysisObject, event: EventInput): void {
@@ -43,12 +54,14 @@ export class EventRecorder {
         ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
       },
     } as VideoAnalysisObject;
-    this.backlog.push({ va: regarding, event });
+    this.backlog.push({ va: regarding, event, at: Date.now() });
     this.pump();
   }
 
-  /** Resolves when every queued event has been sent (or has failed). */
+  /** Sends every queued event, held or not; resolves when all have been sent (or have failed). */
   async flush(): Promise<void> {
+    this.flushing = true;
+    this.pump();
     if (this.inFlight === 0 && this.head === this.backlog.length) return;
     if (!this.idle) {
       let resolve!: () => void;
@@ -62,7 +75,12 @@ export class EventRecorder {
 
   private pump(): void {
     while (this.inFlight < IN_FLIGHT && this.head < this.backlog.length) {
-      const next = this.backlog[this.head++] as { va: VideoAnalysisObject; event: EventInput };
+      const heldFor = Date.now() - (this.backlog[this.head] as Queued).at;
+      if (!this.flushing && heldFor < this.maxHoldMs && this.hold()) {
+        this.pumpAfter(Math.min(HOLD_CHECK_MS, this.maxHoldMs - heldFor));
+        return;
+      }
+      const next = this.backlog[this.head++] as Queued;
       if (this.head > 1024 && this.head * 2 > this.backlog.length) {
         this.backlog.splice(0, this.head);
         this.head = 0;
@@ -77,6 +95,15 @@ export class EventRecorder {
         }
       });
     }
+  }
+
+  private pumpAfter(ms: number): void {
+    if (this.holdTimer) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.pump();
+    }, ms);
+    this.holdTimer.unref();
   }
 
   private async send(va: VideoAnalysisObject, event: EventInput): Promise<void> {

@@ -45,6 +45,42 @@ describe('WorkQueue', () => {
     assert.deepEqual(order, ['job-1', 'status-2', 'job-2', 'status-1']);
   });
 
+  it('holds status-only keys back while urgent keys are being processed; the last one done releases them', async () => {
+    const q = new WorkQueue({ baseMs: 10, maxMs: 1000 }, 10_000);
+    q.add('job-1', true);
+    q.add('job-2', true);
+    const first = (await q.get()) as string;
+    const second = (await q.get()) as string;
+    q.add('status-1');
+    assert.ok(q.busy, 'urgent work in progress');
+    let handed: string | undefined;
+    const waiting = q.get().then((key) => {
+      handed = key;
+    });
+    await sleep(20);
+    assert.equal(handed, undefined, 'status-only work waits while Jobs are created');
+    q.done(first);
+    await sleep(20);
+    assert.equal(handed, undefined, 'one urgent key still in progress');
+    q.done(second);
+    await waiting;
+    assert.equal(handed, 'status-1');
+    assert.ok(!q.busy);
+  });
+
+  it('holds a status-only key back no longer than maxDeferMs, however long urgent work goes on', async () => {
+    const q = new WorkQueue({ baseMs: 10, maxMs: 1000 }, 100);
+    q.add('job-1', true);
+    await q.get(); // never done during this test
+    q.add('status-1');
+    const started = Date.now();
+    const key = await q.get();
+    const waited = Date.now() - started;
+    assert.equal(key, 'status-1');
+    assert.ok(waited >= 90 && waited < 1000, `waited ${waited} ms`);
+    q.shutDown();
+  });
+
   it('keeps a key urgent when it was added urgent while being processed', async () => {
     const q = queue();
     q.add('a');
@@ -53,6 +89,7 @@ describe('WorkQueue', () => {
     q.add('a', true);
     q.done(key);
     assert.equal(await q.get(), 'a');
+    q.done('a'); // (status-only 'b' waits while urgent 'a' is in progress)
     assert.equal(await q.get(), 'b');
   });
 

@@ -7,7 +7,9 @@
  *
  * Two lanes: keys added as `urgent` (a resource that is about to get its Job) are handed out
  * before the others (status-only reconciles), so under a burst the work gets started before it
- * is reported; each lane is FIFO.
+ * is reported; each lane is FIFO. While urgent keys are waiting or being processed, status-only
+ * keys are held back too (their writes would slow the API server the Jobs are waiting on), but
+ * never longer than `maxDeferMs`: a status-only key that has waited that long goes next anyway.
  */
 import { backoffDelay } from './backoff.js';
 
@@ -21,9 +23,22 @@ export class WorkQueue {
   private readonly delayed = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
   private readonly waiters: Array<(key: string | undefined) => void> = [];
+  /** Keys handed out from the urgent lane and not yet `done`. */
+  private readonly urgentProcessing = new Set<string>();
+  /** Wakes a waiting worker when the oldest held-back status-only key reaches `maxDeferMs`. */
+  private deferTimer?: NodeJS.Timeout;
   private shuttingDown = false;
 
-  constructor(private readonly retry: { baseMs: number; maxMs: number }) {}
+  constructor(
+    private readonly retry: { baseMs: number; maxMs: number },
+    /** How long a status-only key may be held back while urgent work goes on. */
+    private readonly maxDeferMs = 2_000,
+  ) {}
+
+  /** Urgent work is waiting or in progress: what can wait (status-only reconciles, Events) should. */
+  get busy(): boolean {
+    return this.urgentProcessing.size > 0 || this.lanes.urgent.size > 0;
+  }
 
   /** Keys waiting to be handed to a worker. */
   get length(): number {
@@ -39,20 +54,18 @@ export class WorkQueue {
       if (urgent && !this.urgent.has(key)) {
         this.urgent.add(key);
         // The copy left in the normal lane is skipped when it comes up (no longer dirty by then).
-        if (!this.processing.has(key)) this.lanes.urgent.push(key);
+        if (!this.processing.has(key)) {
+          this.lanes.urgent.push(key);
+          this.dispatch();
+        }
       }
       return;
     }
     this.dirty.add(key);
     if (urgent) this.urgent.add(key);
     if (this.processing.has(key)) return;
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      this.take(key);
-      waiter(key);
-    } else {
-      (urgent ? this.lanes.urgent : this.lanes.normal).push(key);
-    }
+    (urgent ? this.lanes.urgent : this.lanes.normal).push(key);
+    this.dispatch();
   }
 
   /** Adds `key` after `ms`; an earlier pending add of the same key wins. */
@@ -94,49 +107,113 @@ export class WorkQueue {
 
   /** The next key to process (it is then `processing` until `done`), or undefined on shutdown. */
   get(): Promise<string | undefined> {
-    for (const lane of [this.lanes.urgent, this.lanes.normal]) {
-      for (let key = lane.shift(); key !== undefined; key = lane.shift()) {
-        // A key also queued in the other lane, already handed out from there: skip this copy.
-        if (!this.dirty.has(key) || this.processing.has(key)) continue;
-        this.take(key);
-        return Promise.resolve(key);
-      }
-    }
     if (this.shuttingDown) return Promise.resolve(undefined);
+    const key = this.waiters.length === 0 ? this.next() : undefined;
+    if (key !== undefined) return Promise.resolve(key);
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   done(key: string): void {
     this.processing.delete(key);
+    this.urgentProcessing.delete(key);
     if (this.dirty.has(key)) {
       const urgent = this.urgent.has(key);
       this.dirty.delete(key);
       this.urgent.delete(key);
       this.add(key, urgent);
     }
+    // The last urgent key done may release the status-only keys held back.
+    this.dispatch();
   }
 
-  private take(key: string): void {
+  /** Hands keys to waiting workers, in the order the workers asked, while there are keys to hand out. */
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const key = this.next();
+      if (key === undefined) return;
+      (this.waiters.shift() as (key: string) => void)(key);
+    }
+  }
+
+  /** The next key to hand out (taken), or undefined when none may go now. */
+  private next(): string | undefined {
+    const urgent = this.shiftLive(this.lanes.urgent);
+    if (urgent !== undefined) {
+      this.urgentProcessing.add(urgent);
+      return this.take(urgent);
+    }
+    this.lanes.normal.skip((key) => !this.isLive(key));
+    const oldest = this.lanes.normal.peekAddedAt();
+    if (oldest === undefined) return undefined;
+    const heldFor = Date.now() - oldest;
+    if (this.urgentProcessing.size > 0 && heldFor < this.maxDeferMs) {
+      this.wakeAfter(this.maxDeferMs - heldFor);
+      return undefined;
+    }
+    return this.take(this.lanes.normal.shift() as string);
+  }
+
+  /** A key still to hand out: not handed out already from the other lane, nor being processed. */
+  private isLive(key: string): boolean {
+    return this.dirty.has(key) && !this.processing.has(key);
+  }
+
+  private shiftLive(lane: Lane): string | undefined {
+    for (let key = lane.shift(); key !== undefined; key = lane.shift()) if (this.isLive(key)) return key;
+    return undefined;
+  }
+
+  private wakeAfter(ms: number): void {
+    if (this.deferTimer) return;
+    this.deferTimer = setTimeout(() => {
+      this.deferTimer = undefined;
+      this.dispatch();
+    }, ms);
+    this.deferTimer.unref();
+  }
+
+  private take(key: string): string {
     this.dirty.delete(key);
     this.urgent.delete(key);
     this.processing.add(key);
+    return key;
   }
 
   shutDown(): void {
     this.shuttingDown = true;
+    if (this.deferTimer) clearTimeout(this.deferTimer);
     for (const { timer } of this.delayed.values()) clearTimeout(timer);
     this.delayed.clear();
     for (const waiter of this.waiters.splice(0)) waiter(undefined);
   }
 }
 
-/** A FIFO of keys that drops what it has handed out in chunks (no O(n) shift per key). */
+/**
+ * A FIFO of keys, with the time each was added, that drops what it has handed out in chunks
+ * (no O(n) shift per key).
+ */
 class Lane {
   private items: string[] = [];
+  private addedAt: number[] = [];
   private head = 0;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
 
   push(key: string): void {
     this.items.push(key);
+    this.addedAt.push(Date.now());
+  }
+
+  /** When the first key was added, or undefined when the lane is empty. */
+  peekAddedAt(): number | undefined {
+    return this.head < this.items.length ? this.addedAt[this.head] : undefined;
+  }
+
+  /** Drops keys from the front while `stale` says so. */
+  skip(stale: (key: string) => boolean): void {
+    while (this.head < this.items.length && stale(this.items[this.head] as string)) this.shift();
   }
 
   shift(): string | undefined {
@@ -144,6 +221,7 @@ class Lane {
     const key = this.items[this.head++];
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.addedAt = this.addedAt.slice(this.head);
       this.head = 0;
     }
     return key;

@@ -64,6 +64,8 @@ export interface ControlPlane {
   kubeConfig(): KubeConfig;
   /** Log file of a process: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok. */
   logFile(component: Component): string;
+  /** Process id of a running component (for benchmarks that read its CPU time), or undefined. */
+  pid(component: Component): number | undefined;
   /** Stops kube-apiserver and starts it again on the same port, certificates and etcd. */
   restartApiServer(): Promise<void>;
   /** Kills every process (process groups) and removes the directory. */
@@ -265,6 +267,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       caPem,
       kubeConfig,
       logFile: (component) => procs.logFile(component),
+      pid: (component) => procs.pid(component),
       async restartApiServer() {
         await procs.kill('kube-apiserver');
         await startApiServer();
@@ -338,6 +341,10 @@ class Procs {
 
   logFile(name: Component): string {
     return join(this.dir, `${name}.log`);
+  }
+
+  pid(name: Component): number | undefined {
+    return this.running.get(name)?.pid;
   }
 
   start(name: Component, bin: string, args: string[]): void {
