@@ -5,8 +5,9 @@
  * - the operator's peak RSS;
  * - its API requests per resource (it counts its own HTTP requests, watches included);
  * then, in the same run and cluster, the same N Jobs created directly (no operator) and
- * completed the same way, for the ratio; and where the machine's CPU went until all Jobs were
- * created, in each of the two runs. With --repeat R both runs are repeated R times (in fresh
+ * completed the same way, for the ratio; the same VideoAnalyses applied with no operator running
+ * (the applies alone: no operator can create a Job before its resource exists); and where the
+ * machine's CPU went until all Jobs were created, in each run. With --repeat R both runs are repeated R times (in fresh
  * namespaces, alternating which goes first) and the medians printed.
  *
  * Jobs complete either by KWOK (`--complete kwok`, the default: kube-scheduler places each pod
@@ -114,6 +115,9 @@ type OperatorRun = {
   requests: Record<string, number>;
 };
 type DirectRun = { created: number; finished: number; creationCpu: CpuUse };
+/** The same VideoAnalyses applied with no operator running: how long the applies alone take. */
+type AppliesOnlyRun = { applied: number; cpu: CpuUse };
+type Run = { op: OperatorRun; direct?: DirectRun; appliesOnly?: AppliesOnlyRun };
 
 async function main(): Promise<void> {
   process.stdout.write(
@@ -135,15 +139,19 @@ async function main(): Promise<void> {
     await installCrd(kc);
     if (compiled) execFileSync('npm', ['run', '-s', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
     const names = Array.from({ length: count }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
-    const runs: Array<{ op: OperatorRun; direct?: DirectRun }> = [];
+    const runs: Run[] = [];
     for (let i = 1; i <= repeat; i++) {
       const suffix = repeat > 1 ? `-${i}` : '';
-      const [opNs, directNs] = [`bench-operator${suffix}`, `bench-direct${suffix}`];
-      await createNamespaces(kc, [opNs, directNs]);
+      const [opNs, directNs, appliesNs] = [
+        `bench-operator${suffix}`,
+        `bench-direct${suffix}`,
+        `bench-applies${suffix}`,
+      ];
+      await createNamespaces(kc, [opNs, directNs, appliesNs]);
       // Alternating which goes first: the second run of a pair starts while the cluster still
       // places the first run's pods.
       const direct = async () => (values['skip-direct'] ? undefined : await runDirect(cp, directNs, names));
-      let run: { op: OperatorRun; direct?: DirectRun };
+      let run: Run;
       if (i % 2 === 1) {
         const op = await runOperator(cp, opNs, names);
         run = { op, direct: await direct() };
@@ -151,6 +159,7 @@ async function main(): Promise<void> {
         const d = await direct();
         run = { op: await runOperator(cp, opNs, names), direct: d };
       }
+      if (!values['skip-direct']) run.appliesOnly = await runAppliesOnly(cp, appliesNs, names);
       runs.push(run);
       if (repeat > 1) {
         const d = run.direct?.created ?? Number.NaN;
@@ -201,15 +210,7 @@ async function runOperator(cp: ControlPlane, namespace: string, names: string[])
       `  ${s(performance.now() - started)}: ${jobs.progress()}, ${succeeded.progress()}; operator peak RSS ${mb(op.peakRssBytes())}, V8 heap ${mb(m.nodejs_heap_size_used_bytes)} of ${mb(m.nodejs_heap_size_total_bytes)}, queue ${m.nfc_operator_queue_depth ?? '?'}\n`,
     );
   }, 15_000);
-  await pool(names, concurrency, (name) =>
-    custom.createNamespacedCustomObject({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace,
-      body: videoAnalysis(name, { namespace }),
-    }),
-  );
+  await applyAll(custom, namespace, names);
   const applied = performance.now() - started;
   // An operator that dies must end the bench with its last words, not leave it waiting.
   const died = op.exited.then(({ code, signal }) => {
@@ -248,10 +249,9 @@ async function runOperator(cp: ControlPlane, namespace: string, names: string[])
 }
 
 /** The figures: medians over the repetitions; CPU, memory and requests of the last one. */
-function report(runs: Array<{ op: OperatorRun; direct?: DirectRun }>): string {
-  const last = runs[runs.length - 1] as { op: OperatorRun; direct?: DirectRun };
-  const med = (pick: (run: { op: OperatorRun; direct?: DirectRun }) => number | undefined) =>
-    median(runs.map((run) => pick(run) ?? Number.NaN));
+function report(runs: Run[]): string {
+  const last = runs[runs.length - 1] as Run;
+  const med = (pick: (run: Run) => number | undefined) => median(runs.map((run) => pick(run) ?? Number.NaN));
   const opCreated = med((r) => r.op.created);
   const opFinished = med((r) => r.op.finished);
   const dCreated = med((r) => r.direct?.created);
@@ -271,6 +271,15 @@ function report(runs: Array<{ op: OperatorRun; direct?: DirectRun }>): string {
           `all ${count} finished            ${s(opFinished).padStart(10)}   ${s(dFinished).padStart(12)}   ${finishedRatio.toFixed(2)}×   (operator: VideoAnalysis Succeeded; direct: Job Complete)`,
         ]),
     `apply of ${count} resources      ${s(med((r) => r.op.applied)).padStart(10)}`,
+    ...(runs[0]?.appliesOnly
+      ? [
+          `applies alone, no operator   ${s(med((r) => r.appliesOnly?.applied)).padStart(10)}   ${med(
+            (r) => (r.appliesOnly?.applied ?? Number.NaN) / (r.direct?.created ?? Number.NaN),
+          )
+            .toFixed(2)
+            .padStart(19)}×   (no operator can create a Job before its resource exists)`,
+        ]
+      : []),
     ...(untilCreated
       ? []
       : [
@@ -279,6 +288,7 @@ function report(runs: Array<{ op: OperatorRun; direct?: DirectRun }>): string {
     `${runs.length > 1 ? 'last repetition: ' : ''}CPU until all Jobs created (this machine has ${cpus().length} cores):`,
     `  operator run                ${formatCpu(last.op.creationCpu)}`,
     ...(last.direct ? [`  direct run                  ${formatCpu(last.direct.creationCpu)}`] : []),
+    ...(last.appliesOnly ? [`  applies alone               ${formatCpu(last.appliesOnly.cpu)}`] : []),
     `operator peak RSS idle        ${last.op.idleRss ? mb(last.op.idleRss) : 'n/a'} (started, caches synced, leader, before the first apply)`,
     `operator peak RSS             ${last.op.rss ? mb(last.op.rss) : 'n/a'} (V8 heap at the end: ${mb(last.op.heapUsed)} used of ${mb(last.op.heapTotal)})`,
     `operator CPU time             ${last.op.cpuSeconds.toFixed(1)} s (user + system, from start)`,
@@ -292,6 +302,27 @@ function report(runs: Array<{ op: OperatorRun; direct?: DirectRun }>): string {
     ).toFixed(2)} per resource; Events ${(writesOf(delta, /^POST events$/) / count).toFixed(2)}`,
     '',
   ].join('\n');
+}
+
+/** The VideoAnalyses applied as in the operator run, with no operator running: the applies' own time and CPU. */
+async function runAppliesOnly(cp: ControlPlane, namespace: string, names: string[]): Promise<AppliesOnlyRun> {
+  const custom = cp.kubeConfig().makeApiClient(CustomObjectsApi);
+  const before = cpuSnapshot(cp);
+  const started = performance.now();
+  await applyAll(custom, namespace, names);
+  return { applied: performance.now() - started, cpu: cpuSince(before, cpuSnapshot(cp)) };
+}
+
+function applyAll(custom: CustomObjectsApi, namespace: string, names: string[]): Promise<void> {
+  return pool(names, concurrency, (name) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+      body: videoAnalysis(name, { namespace }),
+    }),
+  );
 }
 
 /** The same Jobs created directly (no operator) and completed the same way: times to all created and all complete. */
