@@ -4,8 +4,8 @@
  * a burst of transitions does not crowd out the status writes users wait for; past a bounded
  * backlog new ones are dropped (counted and logged), as client-go's broadcaster drops when its
  * queue is full. While `hold()` says so (Jobs are being created) queued Events wait, at most
- * `maxHoldMs` each (5 s by default): they would compete with the Job creations for the API server. `flush` lets a
- * graceful stop send what is queued.
+ * `maxHoldMs` each (5 s by default): they would compete with the Job creations for the API
+ * server. `flush` lets a graceful stop send what is queued.
  */
 import type { Logger } from 'pino';
 import { errorSummary } from './informer.js';

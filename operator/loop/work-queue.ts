@@ -105,7 +105,11 @@ export class WorkQueue {
     return this.failures.get(key) ?? 0;
   }
 
-  /** The next key to process (it is then `processing` until `done`), or undefined on shutdown. */
+  /**
+   * The next key to process (it is then `processing` until `done`), or undefined once shut down:
+   * keys still queued then are left (a replica that stops leading must stop writing at once; the
+   * next leader reconciles everything anyway).
+   */
   get(): Promise<string | undefined> {
     if (this.shuttingDown) return Promise.resolve(undefined);
     const key = this.waiters.length === 0 ? this.next() : undefined;
