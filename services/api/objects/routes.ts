@@ -45,10 +45,12 @@ export const diskObjectRoutes: FastifyPluginAsync<ObjectRoutesOptions> = async (
       const key = request.params['*'];
       const contentType = request.headers['content-type'] ?? '';
       const grant = check('PUT', bucket, key, request.query, signingSecret, contentType);
-      await storage.putStream(bucket, key, request.body as Readable, {
-        contentType,
-        maxBytes: Math.min(maxBytes, grant.maxBytes ?? maxBytes),
-      });
+      const cap = Math.min(maxBytes, grant.maxBytes ?? maxBytes);
+      // A declared size over the cap is refused before a byte is read, with an answer the client
+      // can show; a body that only turns out too big while streaming is cut off (and not kept).
+      const declared = Number(request.headers['content-length']);
+      if (Number.isFinite(declared) && declared > cap) throw errors.tooLarge(cap);
+      await storage.putStream(bucket, key, request.body as Readable, { contentType, maxBytes: cap });
       return reply.code(200).send();
     },
   );
