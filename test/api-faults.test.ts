@@ -255,8 +255,8 @@ for (const mode of ['embedded', 'postgres+minio'] as const) {
       assert.equal(final.status, 'failed');
       assert.equal(final.errorCode, last?.errorCode);
       assert.equal(final.message, last?.message);
-      assert.ok(final.errorCode, 'an error code');
-      assert.match(final.message, /not found|no longer|missing|does not exist|NoSuchKey/i);
+      assert.equal(final.errorCode, 'SOURCE_MISSING');
+      assert.match(final.message, /^the source video \S+ does not exist \(deleted after upload, or a wrong key\)$/);
       assert.doesNotMatch(final.message, /internal error|thread exited/i);
       assert.ok(final.finishedAt);
       const report = await user.json('GET', `/v1/analyses/${final.id}/report`);

@@ -203,7 +203,10 @@ describe('kubernetes dispatch: VideoAnalysis out, status back through a watch', 
     const first = await waitForUpdate('discovered', uid, 20_000, (u) => u.discovered !== undefined);
     assert.deepEqual(first.discovered, { resource: `${NS}/kubectl-pushup`, exercise: 'pushup', fps: 10 });
     const failed = await waitForUpdate('failed', uid, 120_000, (u) => u.status === 'failed');
-    assert.equal(failed.message, 's3://videos/uploads/never-uploaded.mp4 does not exist');
+    assert.equal(
+      failed.message,
+      'the source video s3://videos/uploads/never-uploaded.mp4 does not exist (deleted after upload, or a wrong key)',
+    );
     assert.equal(failed.errorCode, 'PodFailurePolicy');
     assert.ok(failed.finishedAt, 'a failure has an end time');
     assert.ok(failed.discovered, 'every update of a discovered resource says so (the row may not exist yet)');

@@ -326,7 +326,10 @@ describe('the worker Job: real control plane, MinIO and an emulated kubelet', { 
     assert.equal(job.status?.failed, 1);
     assert.equal(terminated((await podsOf(jobName))[0] as V1Pod)?.exitCode, 3);
     const va = await readVA(name);
-    assert.equal(va.status?.message, 's3://videos/uploads/u1/never-uploaded.mp4 does not exist');
+    assert.equal(
+      va.status?.message,
+      'the source video s3://videos/uploads/u1/never-uploaded.mp4 does not exist (deleted after upload, or a wrong key)',
+    );
   });
 
   test('S3 unreachable: the worker exits 1 (transient) and the Job retries until its backoff limit', async () => {

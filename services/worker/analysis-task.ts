@@ -8,8 +8,7 @@
  * classifies them with `describeFailure` (permanent: never retried; transient: retried).
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { DEFAULT_LIMITS } from '../analysis/limits.js';
+import { join } from 'node:path';
 import { analyzeVideo } from '../analysis/pipeline.js';
 import type { Report } from '../analysis/report/schema.js';
 import type { ExerciseChoice } from '../analysis/reps/exercises.js';
@@ -24,6 +23,7 @@ import type { Logger } from '../platform/logging.js';
 import { parseS3Uri } from '../platform/object-store/s3-uri.js';
 import type { ObjectStorage } from '../platform/object-store/storage.js';
 import type { Backend } from './config.js';
+import { downloadSource } from './download-source.js';
 import { uploadArtifacts } from './upload-artifacts.js';
 
 export interface AnalysisTaskDeps {
@@ -52,14 +52,8 @@ export async function runAnalysisTask(task: AnalysisTask, deps: AnalysisTaskDeps
   const workDir = await mkdtemp(join(deps.scratchDir, `${TASK_DIR_PREFIX}${process.pid}-`));
   try {
     signal?.throwIfAborted();
-    // The key's extension is kept (only a hint: the probe checks the real container format).
-    const ext = extname(source.key).toLowerCase();
-    const video = join(workDir, `source${/^\.[a-z0-9]{1,5}$/.test(ext) ? ext : ''}`);
     const started = performance.now();
-    // The engine's own size cap, checked before the download fills the scratch volume.
-    const { bytes } = await storage.downloadToFile(source.bucket, source.key, video, {
-      maxBytes: DEFAULT_LIMITS.maxBytes,
-    });
+    const { video, bytes } = await downloadSource(storage, source, sourceUri, workDir);
     log.info({ source: sourceUri, bytes, ms: Math.round(performance.now() - started) }, 'video downloaded');
     signal?.throwIfAborted();
 

@@ -5,10 +5,9 @@
  * analysed). Phase and conditions belong to the operator and are never touched here.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CustomObjectsApi } from '@kubernetes/client-node';
-import { DEFAULT_LIMITS } from '../analysis/limits.js';
 import { analyzeVideo } from '../analysis/pipeline.js';
 import type { Report } from '../analysis/report/schema.js';
 import type { ExerciseChoice } from '../analysis/reps/exercises.js';
@@ -23,6 +22,7 @@ import type { Logger } from '../platform/logging.js';
 import type { ObjectStore } from '../platform/object-store/object-store.js';
 import { formatS3Uri } from '../platform/object-store/s3-uri.js';
 import type { WorkerJobConfig } from './config.js';
+import { downloadSource } from './download-source.js';
 import { describeFailure, type Failure, JobError, kubeCall } from './failure.js';
 import { ProgressReporter } from './progress-reporter.js';
 import { uploadArtifacts } from './upload-artifacts.js';
@@ -82,14 +82,8 @@ async function analyse(va: VideoAnalysis, deps: JobModeDeps, ref: ResourceRef): 
     onError: (err) => log.warn({ err }, 'progress patch failed'),
   });
   try {
-    // The key's extension is kept (only a hint: the probe checks the real container format).
-    const ext = extname(source.key).toLowerCase();
-    const video = join(workDir, `source${/^\.[a-z0-9]{1,5}$/.test(ext) ? ext : ''}`);
     const started = performance.now();
-    // The engine's own size cap, checked before the download fills the scratch volume.
-    const { bytes } = await store.downloadToFile(source.bucket, source.key, video, {
-      maxBytes: DEFAULT_LIMITS.maxBytes,
-    });
+    const { video, bytes } = await downloadSource(store, source, sourceUri, workDir);
     log.info({ source: sourceUri, bytes, ms: Math.round(performance.now() - started) }, 'video downloaded');
 
     const report = await analyzeVideo(video, {
