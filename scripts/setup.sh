@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything NutriFitCoach needs on a fresh Debian/Ubuntu machine, idempotently:
-#   - FFmpeg, the DejaVu font, PostgreSQL and Redis (Debian packages) when missing,
+#   - FFmpeg, the DejaVu font, PostgreSQL, Redis and script(1) (Debian packages) when missing,
 #   - Node.js 24 from the npm registry's node-linux-<arch> package into .tools/node24
 #     (the package the `node@24` meta-package installs; used when the machine's node is older),
 #   - the npm dependencies (TensorFlow.js with its WebAssembly backend, the MoveNet weights).
@@ -19,6 +19,8 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || missi
 # The integration tests start a real PostgreSQL server and a real Redis of their own.
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null 2>&1 || missing_debs+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing_debs+=(redis-server)
+# script(1) gives a test a real terminal (`nfc serve` logs less on one); Essential on Debian, not on slim images.
+command -v script >/dev/null 2>&1 || missing_debs+=(bsdutils)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     log "Please install: ${missing_debs[*]} (no apt-get here; on macOS: brew install ffmpeg postgresql redis)"; exit 1

@@ -43,6 +43,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const env = { ...process.env };
   // The embedded default needs a home when nothing else is configured.
   if (!env.NFC_DATA_DIR && values.data === undefined) env.NFC_DATA_DIR = DEFAULT_DATA_DIR;
+  // On a terminal (someone trying it, `nfc submit` printing beside it) a JSON line per request
+  // drowns what matters: warnings and errors only, unless LOG_LEVEL says otherwise. Piped or in
+  // a container the logs stay at info for the log collector.
+  const quietTerminal = !env.LOG_LEVEL && process.stdout.isTTY === true;
+  if (quietTerminal) env.LOG_LEVEL = 'warn';
   const overrides: Record<string, unknown> = {
     ...(values.port !== undefined ? { '/http/port': Number(values.port) } : {}),
     ...(values.host !== undefined ? { '/http/host': values.host } : {}),
@@ -66,7 +71,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     `NutriFitCoach API listening on ${server.url} (dispatch ${server.config.dispatch})\n` +
       `  API docs:  ${server.url}/docs\n` +
       (server.config.dataDir ? `  data:      ${server.config.dataDir}\n` : '') +
-      `  try:       ./bin/nfc submit ../shared/data/formfit_squat.mp4 --server ${server.url}\n`,
+      `  try:       ./bin/nfc submit ../shared/data/formfit_squat.mp4 --server ${server.url}\n` +
+      (quietTerminal ? '  logs:      warnings and errors only on a terminal (LOG_LEVEL=info for every request)\n' : ''),
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
