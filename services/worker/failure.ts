@@ -12,7 +12,7 @@ export type FailureKind = 'permanent' | 'transient';
 
 export interface Failure {
   kind: FailureKind;
-  /** Stable code for logs: CORRUPT_VIDEO, NoSuchKey, ECONNREFUSED, KUBE_API_503… */
+  /** Stable code for logs: CORRUPT_VIDEO, SOURCE_MISSING, ECONNREFUSED, KUBE_API_503… */
   code: string;
   /** One sentence for the user (status.message, the termination message). */
   message: string;
