@@ -1,5 +1,5 @@
 /**
- * CPU accounting for bench:operator: where a 2-core machine's time goes while a run creates its
+ * CPU accounting for bench:operator: where the machine's cores go while a run creates its
  * Jobs (the control plane's processes, the operator, the bench itself, the whole machine).
  */
 import { readFileSync } from 'node:fs';
