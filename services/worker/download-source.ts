@@ -8,22 +8,14 @@
 import { extname, join } from 'node:path';
 import { DEFAULT_LIMITS } from '../analysis/limits.js';
 import { isObjectStoreError } from '../platform/object-store/errors.js';
+import type { ObjectStorage } from '../platform/object-store/storage.js';
 import { JobError } from './failure.js';
 
 const MISSING_CODES = new Set(['NoSuchKey', 'NoSuchBucket']);
 
-export interface SourceStore {
-  downloadToFile(
-    bucket: string,
-    key: string,
-    file: string,
-    options?: { maxBytes?: number },
-  ): Promise<{ bytes: number }>;
-}
-
 /** Downloads `source` into `workDir`; the file keeps the key's extension (only a hint: the probe checks the real format). */
 export async function downloadSource(
-  store: SourceStore,
+  store: Pick<ObjectStorage, 'downloadToFile'>,
   source: { bucket: string; key: string },
   sourceUri: string,
   workDir: string,
